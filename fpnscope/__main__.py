@@ -1,0 +1,3 @@
+from fpnscope.cli import main
+
+main()

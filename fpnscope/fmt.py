@@ -1,0 +1,34 @@
+"""Number formatting shared by every renderer (pure functions)."""
+
+from __future__ import annotations
+
+_PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K"))
+
+
+def si(value: float | None, unit: str = "", digits: int = 2) -> str:
+    """``si(26_852_416) == '26.85 M'``; None gives an em dash.
+
+    >>> si(147_898_393_600, "MACs")
+    '147.90 GMACs'
+    >>> si(512)
+    '512'
+    """
+    if value is None:
+        return "—"
+    for scale, prefix in _PREFIXES:
+        if abs(value) >= scale:
+            return f"{value / scale:.{digits}f} {prefix}{unit}"
+    text = f"{value:.0f}" if float(value).is_integer() else f"{value:.{digits}f}"
+    return f"{text} {unit}".rstrip()
+
+
+def share(part: float | None, whole: float | None) -> str:
+    """A percentage with one decimal, or an em dash."""
+    if part is None or not whole:
+        return "—"
+    return f"{100 * part / whole:.1f}%"
+
+
+def shape(dims: tuple[int, ...] | list[int]) -> str:
+    """``(1, 256, 200, 334)`` -> ``'1×256×200×334'``."""
+    return "×".join(str(d) for d in dims)
