@@ -1,0 +1,68 @@
+"""Reading YAML safely: ``safe_load`` semantics, a size cap and a cap on aliases.
+
+PyYAML shares aliased nodes instead of copying them, so a "billion laughs" document loads in
+little memory but explodes the moment anything walks it (merging, validation, printing). Counting
+aliases while composing refuses such documents before any of that happens.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fpnscope.errors import ConfigError
+
+MAX_BYTES = 1_000_000
+MAX_ALIASES = 100
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102 - PyYAML hook
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise yaml.YAMLError(
+                    f"more than {MAX_ALIASES} aliases (line {mark.line + 1}); "
+                    "a document this repetitive is refused, write the values out"
+                )
+        return super().compose_node(parent, index)
+
+
+def parse_yaml(text: str, origin: str) -> Any:
+    """Parse one YAML document; errors name ``origin`` with line and column."""
+    try:
+        return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"{origin}:{mark.line + 1}:{mark.column + 1}" if mark else origin
+        problem = err.problem or err.context or "invalid YAML"
+        if "could not determine a constructor" in str(err):
+            problem = "tags such as !!python/object are not allowed (only plain YAML data)"
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{origin}: invalid YAML: {err}") from None
+
+
+def read_yaml_file(path: Path) -> Any:
+    """Read and parse a YAML file with the size cap; every failure is a ConfigError naming it."""
+    if not path.exists():
+        raise ConfigError(f"{path}: no such file")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory; give a YAML file or a preset name")
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise ConfigError(f"{path}: {size:,} bytes is over the {MAX_BYTES:,}-byte limit for a preset")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; is this a YAML file?") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+    return parse_yaml(text, str(path))
