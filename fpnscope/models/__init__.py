@@ -1,0 +1,1 @@
+"""Model builders: backbones, necks and heads. Importing this package imports torch."""

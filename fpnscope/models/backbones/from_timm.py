@@ -1,0 +1,62 @@
+"""Any timm model with ``features_only=True``, random weights, nothing downloaded."""
+
+from __future__ import annotations
+
+import timm
+from torch import Tensor, nn
+
+from fpnscope.config.schema import TimmBackbone
+from fpnscope.errors import BuildError
+from fpnscope.spec import LevelSpec
+from fpnscope.suggest import did_you_mean
+
+
+class TimmFeatures(nn.Module):
+    """A timm feature extractor whose outputs are always a list of NCHW maps.
+
+    Some timm models (Swin, for one) return channels-last features; they are permuted here so
+    every neck sees NCHW.
+    """
+
+    def __init__(self, body: nn.Module) -> None:
+        super().__init__()
+        self.body = body
+        self.channels_last = str(getattr(body, "output_fmt", "NCHW")).endswith("NHWC")
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        """Feature maps, finest first."""
+        feats = self.body(x)
+        feats = list(feats.values()) if isinstance(feats, dict) else list(feats)
+        if self.channels_last:
+            feats = [f.permute(0, 3, 1, 2) for f in feats]
+        return feats
+
+
+def build_timm(cfg: TimmBackbone) -> tuple[TimmFeatures, list[LevelSpec]]:
+    """Build ``timm.create_model(name, features_only=True)``; specs come from its ``feature_info``.
+
+    >>> _, specs = build_timm(TimmBackbone(kind="timm", name="resnet18", out_indices=[3, 4]))
+    >>> specs
+    [LevelSpec(name='C4', channels=256, stride=16), LevelSpec(name='C5', channels=512, stride=32)]
+    """
+    if not timm.is_model(cfg.name):
+        hint = did_you_mean(cfg.name, timm.list_models())
+        raise BuildError(
+            f"backbone.name: timm has no model '{cfg.name}'"
+            + (f"; {hint}" if hint else "; list them with `python -c \"import timm; print(timm.list_models('*name*'))\"`")
+        )
+    kwargs = dict(cfg.kwargs)
+    kwargs.update(features_only=True, pretrained=False)
+    if cfg.out_indices is not None:
+        kwargs["out_indices"] = tuple(cfg.out_indices)
+    try:
+        body = timm.create_model(cfg.name, **kwargs)
+    except Exception as err:  # timm raises many types for unsupported options
+        raise BuildError(
+            f"backbone: timm could not build '{cfg.name}' with features_only"
+            f"{' and out_indices ' + str(list(cfg.out_indices)) if cfg.out_indices else ''}: "
+            f"{type(err).__name__}: {err}"
+        ) from None
+    info = body.feature_info
+    specs = [LevelSpec.of("C", c, s) for c, s in zip(info.channels(), info.reduction())]
+    return TimmFeatures(body), specs

@@ -1,0 +1,63 @@
+"""torchvision's ResNet family as a C2..C5 feature extractor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torchvision
+from torch import Tensor, nn
+from torchvision.ops.misc import FrozenBatchNorm2d
+
+from fpnscope.config.schema import TorchvisionBackbone
+from fpnscope.spec import LevelSpec
+
+LAYER_STRIDES = {1: 4, 2: 8, 3: 16, 4: 32}
+
+
+class ResNetFeatures(nn.Module):
+    """The stem and ``layer1``..``layerN`` of a torchvision ResNet, returning the chosen layers.
+
+    Layers after the last returned one and the classifier are dropped, as torchvision's
+    ``IntermediateLayerGetter`` does, so parameter counts match ``resnet_fpn_backbone``.
+    """
+
+    def __init__(self, resnet: nn.Module, returned_layers: Sequence[int]) -> None:
+        super().__init__()
+        self.returned = list(returned_layers)
+        self.conv1, self.bn1, self.relu, self.maxpool = resnet.conv1, resnet.bn1, resnet.relu, resnet.maxpool
+        self.depth = max(self.returned)
+        for i in range(1, self.depth + 1):
+            self.add_module(f"layer{i}", getattr(resnet, f"layer{i}"))
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        """Feature maps of the returned layers, finest first."""
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        outs = []
+        for i in range(1, self.depth + 1):
+            x = getattr(self, f"layer{i}")(x)
+            if i in self.returned:
+                outs.append(x)
+        return outs
+
+
+def _out_channels(layer: nn.Sequential) -> int:
+    block = layer[-1]
+    last_conv = getattr(block, "conv3", None) or block.conv2  # Bottleneck or BasicBlock
+    return int(last_conv.out_channels)
+
+
+def build_torchvision(cfg: TorchvisionBackbone) -> tuple[ResNetFeatures, list[LevelSpec]]:
+    """Build ``torchvision.models.<name>`` with random weights and wrap it.
+
+    >>> _, specs = build_torchvision(TorchvisionBackbone(kind="torchvision", name="resnet18"))
+    >>> [(s.name, s.channels) for s in specs]
+    [('C2', 64), ('C3', 128), ('C4', 256), ('C5', 512)]
+    """
+    norm_layer = FrozenBatchNorm2d if cfg.norm == "frozen_bn" else nn.BatchNorm2d
+    resnet = getattr(torchvision.models, cfg.name)(weights=None, norm_layer=norm_layer)
+    module = ResNetFeatures(resnet, cfg.returned_layers)
+    specs = [
+        LevelSpec.of("C", _out_channels(getattr(module, f"layer{i}")), LAYER_STRIDES[i])
+        for i in cfg.returned_layers
+    ]
+    return module, specs

@@ -1,0 +1,79 @@
+"""Small building blocks shared by the necks."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+def make_norm(norm: str, channels: int, gn_groups: int = 32) -> nn.Module | None:
+    """``"bn"`` -> BatchNorm2d, ``"gn"`` -> GroupNorm, ``"none"`` -> None."""
+    if norm == "bn":
+        return nn.BatchNorm2d(channels)
+    if norm == "gn":
+        return nn.GroupNorm(gn_groups, channels)
+    if norm == "none":
+        return None
+    raise ValueError(f"unknown norm {norm!r}")
+
+
+def make_act(act: str) -> nn.Module | None:
+    """``"relu"`` / ``"silu"`` -> the module, ``"none"`` -> None."""
+    if act == "relu":
+        return nn.ReLU()
+    if act == "silu":
+        return nn.SiLU()
+    if act == "none":
+        return None
+    raise ValueError(f"unknown activation {act!r}")
+
+
+class ConvNormAct(nn.Sequential):
+    """Conv2d, then an optional norm and activation, as children ``conv``, ``norm``, ``act``.
+
+    The conv has a bias exactly when no norm follows it (the torchvision / mmcv / detectron2
+    rule), so parameter counts match those libraries.
+
+    >>> ConvNormAct(256, 128, 3, norm="gn").conv.bias is None
+    True
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        *,
+        norm: str = "none",
+        act: str = "none",
+        gn_groups: int = 32,
+    ) -> None:
+        norm_layer = make_norm(norm, out_channels, gn_groups)
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
+        layers["conv"] = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=kernel_size // 2,
+            bias=norm_layer is None,
+        )
+        if norm_layer is not None:
+            layers["norm"] = norm_layer
+        act_layer = make_act(act)
+        if act_layer is not None:
+            layers["act"] = act_layer
+        super().__init__(layers)
+
+
+def resize_to(x: Tensor, like: Tensor, mode: str) -> Tensor:
+    """Resize ``x`` to the exact spatial size of ``like`` (never a scale factor, so 84 -> 167 works)."""
+    size = like.shape[-2:]
+    if x.shape[-2:] == size:
+        return x
+    if mode == "nearest":
+        return F.interpolate(x, size=size, mode="nearest")
+    return F.interpolate(x, size=size, mode=mode, align_corners=False)

@@ -1,0 +1,1 @@
+"""Necks: each takes the backbone's LevelSpecs and returns (module, output LevelSpecs)."""
