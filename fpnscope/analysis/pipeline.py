@@ -1,0 +1,161 @@
+"""``inspect``: build the model stage by stage on a device, run it once, and report.
+
+The backbone is built and run first; the neck is then built over the levels the backbone *really*
+produced, so a wrong declaration becomes a diagnostic instead of a crash deep in a conv.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from fpnscope.analysis.counter import CostCounter
+from fpnscope.analysis.device import make_input, resolve_device
+from fpnscope.analysis.diagnostics import check_in_channels
+from fpnscope.analysis.flops import module_rows, not_counted, params_by_module, stage_cost
+from fpnscope.analysis.shapes import measure_levels
+from fpnscope.config.loader import LoadedConfig
+from fpnscope.config.schema import PresetConfig
+from fpnscope.errors import BuildError, FpnscopeError
+from fpnscope.models.assemble import build_backbone, build_neck, select_inputs
+from fpnscope.models.model import PyramidModel
+from fpnscope.report import DeviceInfo, InputInfo, InspectReport, Level, ModelInfo
+from fpnscope.spec import LevelSpec
+
+
+class MetaUnsupported(Exception):
+    """The model cannot be built or run on the meta device."""
+
+
+@dataclass
+class Measurement:
+    """One forward pass of the whole model, with its counter still holding the costs."""
+
+    model: PyramidModel
+    counter: CostCounter
+    device: torch.device
+    declared: list[LevelSpec] | None
+    backbone_levels: list[Level]
+    neck_inputs: list[Level]
+    levels: list[Level]
+    neck_specs: list[LevelSpec]
+
+
+def _guarded(device: torch.device, what: str, fn, *args):  # type: ignore[no-untyped-def]
+    """Run ``fn``; on meta an unexpected failure means 'try real tensors', elsewhere it is reported."""
+    try:
+        return fn(*args)
+    except FpnscopeError:
+        raise
+    except Exception as err:
+        reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}".rstrip(": ")
+        if device.type == "meta":
+            raise MetaUnsupported(f"{what}: {reason}") from err
+        raise BuildError(f"{what} failed on {device}: {reason}") from err
+
+
+def measure(cfg: PresetConfig, device: torch.device, base_dir: Path | None = None) -> Measurement:
+    """Build and run ``cfg`` on ``device`` once, counting every op."""
+    inp = cfg.input
+    hw = (inp.height, inp.width)
+    with torch.device(device):
+        backbone, declared = _guarded(device, "building the backbone", build_backbone, cfg.backbone, base_dir)
+    backbone.eval()
+    x = make_input(inp.batch, inp.channels, inp.height, inp.width, device)
+    with CostCounter() as counter, torch.no_grad():
+        counter.watch(backbone, "backbone")
+        feats: list[Tensor] = _guarded(device, "the backbone's forward", backbone, x)
+        backbone_levels = measure_levels(feats, hw, "C", stage="backbone")
+        measured_specs = [LevelSpec(lvl.name, lvl.channels, lvl.stride) for lvl in backbone_levels]
+        indices = select_inputs(cfg.neck, measured_specs)
+        with torch.device(device):
+            neck, neck_specs = _guarded(
+                device, "building the neck", build_neck, cfg.neck, [measured_specs[i] for i in indices]
+            )
+        neck.eval()
+        counter.watch(neck, "neck")
+        inputs = [feats[i] for i in indices]
+        for i, tensor in zip(indices, inputs):
+            counter.tag(tensor, backbone_levels[i].name)
+        outs: list[Tensor] = _guarded(device, "the neck's forward", neck, inputs)
+        order = {lvl.name: i for i, lvl in enumerate(backbone_levels)}
+        sources = [sorted(counter.tags(t), key=lambda n: order.get(n, 0)) for t in outs]
+        levels = measure_levels(outs, hw, "P", sources, stage="neck")
+    model = PyramidModel(backbone, neck, indices)
+    return Measurement(
+        model=model,
+        counter=counter,
+        device=device,
+        declared=declared,
+        backbone_levels=backbone_levels,
+        neck_inputs=[backbone_levels[i] for i in indices],
+        levels=levels,
+        neck_specs=neck_specs,
+    )
+
+
+def measure_with_fallback(
+    cfg: PresetConfig, device: torch.device, base_dir: Path | None = None
+) -> tuple[Measurement, str | None]:
+    """``measure`` on ``device``; a model that cannot run on meta is measured on the CPU instead,
+    with a note saying why."""
+    try:
+        return measure(cfg, device, base_dir), None
+    except MetaUnsupported as err:
+        cpu = torch.device("cpu")
+        return measure(cfg, cpu, base_dir), (
+            f"could not run on the meta device ({err}); measured on cpu with real tensors"
+        )
+
+
+def inspect_model(
+    loaded: LoadedConfig, device: str = "meta", depth: int = 0, flops_backend: str = "torch"
+) -> InspectReport:
+    """The full ``inspect`` report of a loaded configuration.
+
+    >>> from fpnscope.config.loader import load_config
+    >>> report = inspect_model(load_config("synthetic_fpn"))
+    >>> [lvl.name for lvl in report.levels], report.stages["backbone"].params
+    (['P2', 'P3', 'P4', 'P5'], 0)
+    """
+    cfg = loaded.config
+    target = resolve_device(device)
+    base_dir = None if loaded.source.bundled else loaded.source.path.parent
+    run, note = measure_with_fallback(cfg, target, base_dir)
+    params = params_by_module(run.model)
+    report = InspectReport(
+        model=ModelInfo(
+            name=loaded.name,
+            description=cfg.description,
+            source=loaded.source.label if loaded.source.bundled else str(loaded.source.path),
+            backbone=_backbone_label(cfg),
+            neck=cfg.neck.kind,
+            head=None,
+        ),
+        input=InputInfo(cfg.input.batch, cfg.input.channels, cfg.input.height, cfg.input.width),
+        device=DeviceInfo(requested=device, used=str(run.device), note=note),
+        backbone_levels=run.backbone_levels,
+        levels=run.levels,
+        stages={
+            "backbone": stage_cost(run.counter, params, "backbone"),
+            "neck": stage_cost(run.counter, params, "neck"),
+            "head": None,
+        },
+        diagnostics=check_in_channels(cfg.neck.in_channels, run.neck_inputs),
+        not_counted=not_counted(run.counter),
+        modules=module_rows(run.model, run.counter, params, depth) if depth > 0 else [],
+    )
+    if flops_backend == "fvcore":
+        from fpnscope.analysis.crosscheck import fvcore_crosscheck
+
+        report.crosscheck = fvcore_crosscheck(cfg, run, base_dir)
+    return report
+
+
+def _backbone_label(cfg: PresetConfig) -> str:
+    bb = cfg.backbone
+    name = getattr(bb, "name", None) or getattr(bb, "target", None)
+    return f"{bb.kind} {name}" if name else bb.kind

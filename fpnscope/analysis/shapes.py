@@ -1,0 +1,45 @@
+"""Measured levels: what a stage really produced, named by its real stride."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import Tensor
+
+from fpnscope.errors import BuildError
+from fpnscope.report import Level
+from fpnscope.spec import infer_stride, level_name
+
+
+def measure_levels(
+    feats: Sequence[Tensor],
+    input_hw: tuple[int, int],
+    prefix: str,
+    sources: Sequence[Sequence[str]] = (),
+    stage: str = "backbone",
+) -> list[Level]:
+    """One Level per NCHW map; its stride is inferred from the input size.
+
+    >>> import torch
+    >>> measure_levels([torch.empty(1, 256, 25, 42, device="meta")], (800, 1333), "P")
+    [Level(name='P5', shape=(1, 256, 25, 42), stride=32, channels=256, sources=())]
+    """
+    levels = []
+    for i, feat in enumerate(feats):
+        if not isinstance(feat, Tensor) or feat.dim() != 4:
+            got = tuple(feat.shape) if isinstance(feat, Tensor) else type(feat).__name__
+            raise BuildError(
+                f"{stage}: output {i} is {got}, not an NCHW feature map; a {stage} must return "
+                "a list (or dict) of 4-d maps"
+            )
+        stride = infer_stride(input_hw, (int(feat.shape[-2]), int(feat.shape[-1])))
+        levels.append(
+            Level(
+                name=level_name(prefix, stride),
+                shape=tuple(int(d) for d in feat.shape),
+                stride=stride,
+                channels=int(feat.shape[1]),
+                sources=tuple(sources[i]) if i < len(sources) else (),
+            )
+        )
+    return levels
