@@ -1,0 +1,238 @@
+"""The command line: one thin function per command (parse -> call -> render).
+
+Nothing heavy is imported at module level: ``fpnscope --help`` and ``presets list`` never import
+torch, and ``inspect`` on a synthetic backbone imports neither timm nor torchvision.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+
+from fpnscope import __version__
+from fpnscope.errors import ConfigError, FpnscopeError
+
+app = typer.Typer(
+    name="fpnscope",
+    help="Inspect, cost and compare feature-pyramid vision models (backbone -> neck -> head).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+presets_app = typer.Typer(help="Bundled presets: list them, show one.", no_args_is_help=True)
+app.add_typer(presets_app, name="presets")
+
+EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 130
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+@contextmanager
+def _cli_errors() -> Iterator[None]:
+    """Turn the project's errors into one message on stderr and exit code 2, never a traceback."""
+    try:
+        yield
+    except FpnscopeError as err:
+        _stderr(f"error: {err}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except KeyboardInterrupt:
+        _stderr("interrupted")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as err:  # a bug of ours: say so plainly
+        if os.environ.get("FPNSCOPE_DEBUG"):
+            raise
+        _stderr(
+            f"internal error: {type(err).__name__}: {err}\n"
+            "This is a bug in fpnscope; run again with FPNSCOPE_DEBUG=1 for the traceback."
+        )
+        raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"800x1333"`` -> (800, 1333); ``"512"`` -> (512, 512).
+
+    >>> parse_size("800x1333")
+    (800, 1333)
+    """
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        if len(parts) == 1:
+            height = width = int(parts[0])
+        elif len(parts) == 2:
+            height, width = int(parts[0]), int(parts[1])
+        else:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"--input {text!r}: expected HxW like 800x1333, or one number for a square") from None
+    if height <= 0 or width <= 0:
+        raise ConfigError(f"--input {text!r}: height and width must be positive")
+    return height, width
+
+
+def _overrides(sets: list[str], size: str | None, batch: int | None) -> list[str]:
+    items = list(sets)
+    if size is not None:
+        height, width = parse_size(size)
+        items += [f"input.height={height}", f"input.width={width}"]
+    if batch is not None:
+        if batch <= 0:
+            raise ConfigError(f"--batch {batch}: must be a positive integer")
+        items.append(f"input.batch={batch}")
+    return items
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"fpnscope {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Inspect, cost and compare feature-pyramid vision models (backbone -> neck -> head)."""
+
+
+TargetArg = Annotated[str, typer.Argument(help="A bundled preset name (see `presets list`) or a YAML file.")]
+InputOpt = Annotated[
+    str | None, typer.Option("--input", "-i", help="Input size HxW, or one number for a square. [default: the preset's]")
+]
+BatchOpt = Annotated[int | None, typer.Option("--batch", "-b", help="Batch size. [default: the preset's]")]
+SetOpt = Annotated[
+    list[str],
+    typer.Option("--set", "-s", help="Override a key: key.path=value (YAML value). Repeatable."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
+
+
+@app.command()
+def inspect(
+    target: TargetArg,
+    size: InputOpt = None,
+    batch: BatchOpt = None,
+    sets: SetOpt = [],  # noqa: B006 - typer reads the default, never mutates it
+    device: Annotated[str, typer.Option(help="meta (shapes only, instant), cpu, cuda[:N] or mps.")] = "meta",
+    depth: Annotated[int, typer.Option(min=0, help="Per-module breakdown down to this depth (1 = stages).")] = 0,
+    flops_backend: Annotated[
+        str, typer.Option(help="torch (fpnscope's own count) or fvcore (also cross-check on a real CPU forward).")
+    ] = "torch",
+    as_json: JsonOpt = False,
+) -> None:
+    """Levels, shapes, strides, channels, cost per stage and alignment diagnostics of a model.
+
+    Exit code 0: no errors found; 1: alignment errors found; 2: bad input.
+    """
+    with _cli_errors():
+        if flops_backend not in ("torch", "fvcore"):
+            raise ConfigError(f"--flops-backend {flops_backend!r}: use torch or fvcore")
+        from fpnscope.config.loader import load_config
+
+        loaded = load_config(target, _overrides(sets, size, batch))
+        from fpnscope.analysis.pipeline import inspect_model
+
+        report = inspect_model(loaded, device=device, depth=depth, flops_backend=flops_backend)
+        if as_json:
+            _print_json(report.to_dict())
+        else:
+            from fpnscope.render import render_inspect
+
+            render_inspect(report, _console())
+    if report.has_errors:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@presets_app.command("list")
+def presets_list(as_json: JsonOpt = False) -> None:
+    """Every bundled preset: name, backbone, neck, output levels, description."""
+    with _cli_errors():
+        from fpnscope.config.loader import load_raw, resolve
+        from fpnscope.config.presets import preset_names
+        from fpnscope.config.summary import level_range, pyramid_levels
+
+        rows = []
+        for name in preset_names():
+            raw = load_raw(resolve(name))
+            backbone = raw.get("backbone", {})
+            rows.append(
+                {
+                    "name": name,
+                    "backbone": " ".join(str(v) for v in (backbone.get("kind"), backbone.get("name")) if v),
+                    "neck": str(raw.get("neck", {}).get("kind", "")),
+                    "head": (raw.get("head") or {}).get("kind"),
+                    "levels": pyramid_levels(raw),
+                    "description": raw.get("description", ""),
+                }
+            )
+        if as_json:
+            _print_json(rows)
+            return
+        from fpnscope.render import render_presets
+
+        render_presets(rows, _console(), level_range)
+
+
+@presets_app.command("show")
+def presets_show(
+    name: Annotated[str, typer.Argument(help="A bundled preset name.")],
+    resolved: Annotated[
+        bool, typer.Option("--resolved", help="Show the validated result with _base_ merged and defaults filled in.")
+    ] = False,
+) -> None:
+    """Print a bundled preset's YAML (as written, or --resolved)."""
+    with _cli_errors():
+        from fpnscope.config.loader import load_config, resolve
+
+        source = resolve(name)
+        if not source.bundled:
+            raise ConfigError(f"'{name}' is a path; `presets show` takes a bundled preset name")
+        if resolved:
+            import yaml
+
+            data = load_config(name).config.model_dump(mode="json")
+            sys.stdout.write(yaml.safe_dump(data, sort_keys=False))
+        else:
+            sys.stdout.write(source.path.read_text(encoding="utf-8"))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the preset format (for editor completion and validation)."""
+    with _cli_errors():
+        from fpnscope.config.schema import PresetConfig
+
+        data = PresetConfig.model_json_schema()
+        data["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        data["title"] = "fpnscope preset"
+        data["properties"] = {
+            "_base_": {"type": "string", "description": "A preset name or a path relative to this file to inherit from."},
+            **data["properties"],
+        }
+        _print_json(data)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
