@@ -13,3 +13,7 @@ class ConfigError(FpnscopeError):
 
 class BuildError(FpnscopeError):
     """The configuration is valid but the model cannot be built or run as described."""
+
+
+class HeadMismatch(BuildError):
+    """The head cannot sit on the levels the neck produces; reported as a diagnostic."""

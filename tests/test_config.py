@@ -125,7 +125,7 @@ def test_bad_set_items(item, message):
     ("sets", "message"),
     [
         (["neck.out_chanels=3"], r"neck\.out_chanels: unknown key 'out_chanels' \(did you mean 'out_channels'\?\)"),
-        (["neck.kind=fpnn"], r"neck\.kind: unknown kind 'fpnn' \(did you mean 'fpn'\? kinds: fpn\)"),
+        (["neck.kind=fpnn"], r"neck\.kind: unknown kind 'fpnn' \(did you mean 'fpn'\? kinds: fpn, pafpn, bifpn"),
         (["backbone.kind=timmm"], r"backbone\.kind: unknown kind 'timmm' \(did you mean 'timm'\?"),
         (["neck.upsample=nereast"], r"neck\.upsample: 'nereast' is not allowed \(did you mean 'nearest'\?"),
         (["neck.out_channels=0"], r"neck\.out_channels: Input should be greater than 0 \(got 0\)"),
@@ -137,6 +137,16 @@ def test_bad_set_items(item, message):
         (["backbone.name=resnet5"], r"backbone\.name: 'resnet5' is not allowed \(did you mean 'resnet50'\?"),
         (["input=3"], r"input: expected a mapping"),
         (["neck=null"], r"neck: .*"),
+        (["neck.kind=pafpn", "neck.fusion=weighted"], r"neck\.fusion: 'fusion' does not apply here: pafpn fuses by addition"),
+        (["neck={kind: bifpn, out_channels: 64}"], r"neck\.out_channels: .* a BiFPN's channels are its width"),
+        (["neck={kind: bifpn, extra_levels: {mode: conv}}"], r"neck: extra_levels\.mode: a BiFPN makes its extra levels by resampling"),
+        (["neck={kind: simple_fpn, upsample: nearest}"], r"neck\.upsample: .* transposed convolutions"),
+        (["neck={kind: simple_fpn, in_features: [C4, C5]}"], r"simple_fpn reads exactly one level"),
+        (["neck={kind: yolo_pan, extra_levels: {count: 1}}"], r"neck\.extra_levels: .* exactly three outputs"),
+        (["neck={kind: channel_mapper, fusion: sum}"], r"neck\.fusion: .* each level is mapped on its own"),
+        (["head={kind: retina, norm_per_level: true}"], r"head: norm_per_level: true needs a norm"),
+        (["head={kind: seg, dropout: 1.5}"], r"head\.dropout: Input should be less than 1"),
+        (["head={kind: detr}"], r"head\.kind: unknown kind 'detr' \(kinds: retina, seg, cls\)"),
     ],
 )
 def test_schema_errors_name_the_file_key_and_fix(sets, message):

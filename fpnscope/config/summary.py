@@ -11,6 +11,9 @@ from typing import Any
 from fpnscope.spec import level_name, stride_of_name
 
 _TORCHVISION_STRIDES = {1: 4, 2: 8, 3: 16, 4: 32}
+# neck kinds that read a fixed number of the coarsest levels, or make extra levels by default
+_DEFAULT_LEVELS = {"yolo_pan": 3, "simple_fpn": 1}
+_EXTRA_DEFAULT = {"bifpn": 2, "simple_fpn": 1}
 
 
 def backbone_strides(backbone: dict[str, Any]) -> list[int] | None:
@@ -42,7 +45,14 @@ def pyramid_levels(raw: dict[str, Any]) -> list[str] | None:
         strides = backbone_strides(raw.get("backbone") or {})
         if strides is None:
             return None
-    extra = (neck.get("extra_levels") or {}).get("count", 1) if neck.get("extra_levels") else 0
+        strides = strides[-_DEFAULT_LEVELS[neck.get("kind")] :] if neck.get("kind") in _DEFAULT_LEVELS else strides
+    kind = neck.get("kind")
+    extra = _EXTRA_DEFAULT.get(kind, 0)
+    if "extra_levels" in neck:
+        extra = (neck["extra_levels"] or {}).get("count", 1) if neck["extra_levels"] else 0
+    if kind == "simple_fpn":
+        scales = sorted(neck.get("scale_factors") or (4.0, 2.0, 1.0, 0.5), reverse=True)
+        strides = [int(strides[-1] / f) for f in scales]  # type: ignore[operator]
     out = [int(s) for s in strides if s]
     for _ in range(extra):
         out.append(out[-1] * 2)

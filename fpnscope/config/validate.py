@@ -23,11 +23,12 @@ def validate(raw: dict[str, Any], label: str) -> PresetConfig:
         raise ConfigError("\n".join(lines)) from None
 
 
-def key_path(loc: tuple[Any, ...], raw: Any) -> list[str]:
+def key_path(loc: tuple[Any, ...], raw: Any, missing_key: bool = False) -> list[str]:
     """The user's key path for a pydantic ``loc``, without the union tags pydantic inserts.
 
     ``('neck', 'fpn', 'out_channels')`` -> ``['neck', 'out_channels']``: 'fpn' is the tag of the
-    neck's union, not a key of the document, which is how it is told apart.
+    neck's union, not a key of the document, which is how it is told apart. With ``missing_key``
+    the last part names a key the document lacks, and is kept.
     """
     path: list[str] = []
     node = raw
@@ -37,7 +38,7 @@ def key_path(loc: tuple[Any, ...], raw: Any) -> list[str]:
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
-        elif not last:
+        elif not (last and missing_key):
             continue  # a union tag or member label
         path.append(str(part))
     return path
@@ -48,11 +49,11 @@ def describe(error: dict[str, Any], raw: dict[str, Any]) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     loc = tuple(error["loc"])
-    if kind == "unknown_key":  # reported on the mapping: the key itself completes the path
+    if kind in ("unknown_key", "not_applicable"):  # reported on the mapping: the key completes the path
         loc += (ctx["key"],)
-    path = key_path(loc, raw)
+    path = key_path(loc, raw, missing_key=kind == "missing")
     where = ".".join(path) or "(top level)"
-    if kind == "unknown_key":
+    if kind in ("unknown_key", "not_applicable"):
         return f"{where}: {error['msg']}"
     if kind == "union_tag_invalid":
         kinds = _QUOTED.findall(ctx.get("expected_tags", ""))

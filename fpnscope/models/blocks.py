@@ -9,22 +9,26 @@ from torch import Tensor, nn
 
 
 def make_norm(norm: str, channels: int, gn_groups: int = 32) -> nn.Module | None:
-    """``"bn"`` -> BatchNorm2d, ``"gn"`` -> GroupNorm, ``"none"`` -> None."""
+    """``"bn"`` -> BatchNorm2d, ``"gn"`` -> GroupNorm, ``"ln"`` -> channel LayerNorm, ``"none"`` -> None."""
     if norm == "bn":
         return nn.BatchNorm2d(channels)
     if norm == "gn":
         return nn.GroupNorm(gn_groups, channels)
+    if norm == "ln":
+        return LayerNorm2d(channels)
     if norm == "none":
         return None
     raise ValueError(f"unknown norm {norm!r}")
 
 
 def make_act(act: str) -> nn.Module | None:
-    """``"relu"`` / ``"silu"`` -> the module, ``"none"`` -> None."""
+    """``"relu"`` / ``"silu"`` / ``"gelu"`` -> the module, ``"none"`` -> None."""
     if act == "relu":
         return nn.ReLU()
     if act == "silu":
         return nn.SiLU()
+    if act == "gelu":
+        return nn.GELU()
     if act == "none":
         return None
     raise ValueError(f"unknown activation {act!r}")
@@ -77,3 +81,51 @@ def resize_to(x: Tensor, like: Tensor, mode: str) -> Tensor:
     if mode == "nearest":
         return F.interpolate(x, size=size, mode="nearest")
     return F.interpolate(x, size=size, mode=mode, align_corners=False)
+
+
+class SeparableConvNorm(nn.Sequential):
+    """Depthwise ``k x k`` conv, pointwise 1x1 conv, then an optional norm and activation.
+
+    The depthwise conv never has a bias; the pointwise one has a bias exactly when no norm follows,
+    unless ``bias`` says otherwise (a head's towers put the norm outside, per level).
+
+    >>> sum(p.numel() for p in SeparableConvNorm(64, 64, norm="bn").parameters())  # 576 + 4096 + 128
+    4800
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        *,
+        norm: str = "none",
+        act: str = "none",
+        gn_groups: int = 32,
+        bias: bool | None = None,
+    ) -> None:
+        norm_layer = make_norm(norm, out_channels, gn_groups)
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
+        layers["dw"] = nn.Conv2d(
+            in_channels, in_channels, kernel_size, stride, kernel_size // 2, groups=in_channels, bias=False
+        )
+        layers["pw"] = nn.Conv2d(in_channels, out_channels, 1, bias=norm_layer is None if bias is None else bias)
+        if norm_layer is not None:
+            layers["norm"] = norm_layer
+        act_layer = make_act(act)
+        if act_layer is not None:
+            layers["act"] = act_layer
+        super().__init__(layers)
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an NCHW map (ViTDet's and ConvNeXt's channel LayerNorm)."""
+
+    def forward(self, x: Tensor) -> Tensor:  # noqa: D102
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+def align_to(x: Tensor, like: Tensor) -> Tensor:
+    """Nearest-resize ``x`` to ``like``'s size when a strided op rounded differently (166 vs 167)."""
+    return x if x.shape[-2:] == like.shape[-2:] else F.interpolate(x, size=like.shape[-2:], mode="nearest")

@@ -10,8 +10,12 @@ from torch import nn
 from fpnscope.spec import LevelSpec
 
 
-def build_backbone(cfg: object, base_dir: Path | None = None) -> tuple[nn.Module, list[LevelSpec] | None]:
+def build_backbone(
+    cfg: object, base_dir: Path | None = None, input_hw: tuple[int, int] | None = None
+) -> tuple[nn.Module, list[LevelSpec] | None]:
     """Dispatch on ``cfg.kind``; imports only what that kind needs (timm is slow to import).
+
+    ``input_hw`` is the size the model will see, for backbones built for one size.
 
     >>> from fpnscope.config.schema import SyntheticBackbone
     >>> _, specs = build_backbone(SyntheticBackbone(kind="synthetic", channels=[64], strides=[8]))
@@ -22,7 +26,7 @@ def build_backbone(cfg: object, base_dir: Path | None = None) -> tuple[nn.Module
     if kind == "timm":
         from fpnscope.models.backbones.from_timm import build_timm
 
-        return build_timm(cfg)  # type: ignore[arg-type]
+        return build_timm(cfg, input_hw)  # type: ignore[arg-type]
     if kind == "torchvision":
         from fpnscope.models.backbones.from_torchvision import build_torchvision
 

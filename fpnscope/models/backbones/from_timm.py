@@ -32,8 +32,10 @@ class TimmFeatures(nn.Module):
         return feats
 
 
-def build_timm(cfg: TimmBackbone) -> tuple[TimmFeatures, list[LevelSpec]]:
+def build_timm(cfg: TimmBackbone, input_hw: tuple[int, int] | None = None) -> tuple[TimmFeatures, list[LevelSpec]]:
     """Build ``timm.create_model(name, features_only=True)``; specs come from its ``feature_info``.
+
+    ``img_size: auto`` builds the model for ``input_hw``.
 
     >>> _, specs = build_timm(TimmBackbone(kind="timm", name="resnet18", out_indices=[3, 4]))
     >>> specs
@@ -49,6 +51,10 @@ def build_timm(cfg: TimmBackbone) -> tuple[TimmFeatures, list[LevelSpec]]:
     kwargs.update(features_only=True, pretrained=False)
     if cfg.out_indices is not None:
         kwargs["out_indices"] = tuple(cfg.out_indices)
+    if cfg.img_size == "auto" and input_hw is not None:
+        kwargs["img_size"] = tuple(input_hw)
+    elif isinstance(cfg.img_size, tuple):
+        kwargs["img_size"] = cfg.img_size
     try:
         body = timm.create_model(cfg.name, **kwargs)
     except Exception as err:  # timm raises many types for unsupported options

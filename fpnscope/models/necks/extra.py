@@ -13,7 +13,7 @@ class ExtraLevels(nn.Module):
     """``maxpool``: max-pool kernel 1, stride 2 of the previous level (torchvision's
     LastLevelMaxPool, so 25 -> 13). ``conv``: 3x3 stride-2 convs, the first reading the last
     backbone input (``c5``) or the last pyramid output (``p5``), with a ReLU before every conv after
-    the first (RetinaNet's P6/P7).
+    the first (RetinaNet's P6/P7) unless ``relu_between`` is off (mmdetection's ChannelMapper).
 
     >>> len(ExtraLevels(2, "conv", "c5", in_channels=2048, out_channels=256).convs)
     2
@@ -30,9 +30,11 @@ class ExtraLevels(nn.Module):
         norm: str = "none",
         act: str = "none",
         gn_groups: int = 32,
+        relu_between: bool = True,
     ) -> None:
         super().__init__()
         self.count, self.mode, self.source = count, mode, source
+        self.relu_between = relu_between
         if mode == "conv":
             first = in_channels if source == "c5" else out_channels
             conv = {"norm": norm, "act": act, "gn_groups": gn_groups}
@@ -55,7 +57,7 @@ class ExtraLevels(nn.Module):
             return outs
         x = last_input if self.source == "c5" else last_output
         for i, conv in enumerate(self.convs):
-            x = conv(self.relu(x) if i else x)
+            x = conv(self.relu(x) if i and self.relu_between else x)
             outs.append(x)
         return outs
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch import Tensor, nn
 
+from fpnscope.models.attention import make_attention
 from fpnscope.models.blocks import ConvNormAct, resize_to
+from fpnscope.models.fusion import WeightedSum
 from fpnscope.models.necks.extra import ExtraLevels, extra_level_specs
 from fpnscope.spec import LevelSpec
 
 
 class FPN(nn.Module):
-    """Lateral 1x1 convs, a top-down path of resize-and-add, optional 3x3 output convs.
+    """Lateral 1x1 convs, a top-down path of resize-and-fuse, optional 3x3 output convs.
 
     Args:
         in_channels: channels of each input level, finest first.
@@ -20,6 +23,9 @@ class FPN(nn.Module):
         upsample: ``nearest`` or ``bilinear`` (align_corners False); the top-down map is resized
             to the lateral's exact size, so odd sizes (167 vs 84) line up.
         output_convs: the 3x3 "smooth" conv on each level.
+        fusion: how a lateral meets the level above: ``sum``; ``weighted`` (learned fast normalised
+            weights, as BiFPN); ``concat`` (concatenation, then a 1x1 conv back to out_channels).
+        attention: ``none``, ``se`` or ``cbam`` on every output level.
         norm, act, gn_groups: see :class:`ConvNormAct`.
         extra: coarser levels after the last one, or None.
     """
@@ -31,6 +37,8 @@ class FPN(nn.Module):
         *,
         upsample: str = "nearest",
         output_convs: bool = True,
+        fusion: str = "sum",
+        attention: str = "none",
         norm: str = "none",
         act: str = "none",
         gn_groups: int = 32,
@@ -38,26 +46,78 @@ class FPN(nn.Module):
     ) -> None:
         super().__init__()
         if not in_channels:
-            raise ValueError("FPN needs at least one input level")
+            raise ValueError("an FPN needs at least one input level")
         conv = {"norm": norm, "act": act, "gn_groups": gn_groups}
-        self.upsample = upsample
+        self.upsample, self.fusion = upsample, fusion
         self.lateral = nn.ModuleList(ConvNormAct(c, out_channels, 1, **conv) for c in in_channels)
+        merges = len(in_channels) - 1
+        if fusion == "weighted":
+            self.fuse = nn.ModuleList(WeightedSum(2, "fast") for _ in range(merges))
+        elif fusion == "concat":
+            self.fuse = nn.ModuleList(ConvNormAct(2 * out_channels, out_channels, 1, **conv) for _ in range(merges))
+        elif fusion != "sum":
+            raise ValueError(f"unknown fusion {fusion!r}")
         self.output = (
             nn.ModuleList(ConvNormAct(out_channels, out_channels, 3, **conv) for _ in in_channels)
             if output_convs
             else None
         )
         self.extra = extra
+        outputs = len(in_channels) + (extra.count if extra is not None else 0)
+        self.attention = (
+            nn.ModuleList(make_attention(attention, out_channels) for _ in range(outputs))
+            if attention != "none"
+            else None
+        )
+
+    def merge(self, i: int, lateral: Tensor, above: Tensor) -> Tensor:
+        """Fuse a lateral with the resized level above it (merge node ``i``, finest first)."""
+        up = resize_to(above, lateral, self.upsample)
+        if self.fusion == "sum":
+            return lateral + up
+        if self.fusion == "weighted":
+            return self.fuse[i]([lateral, up])
+        return self.fuse[i](torch.cat([lateral, up], dim=1))
+
+    def bottom_up(self, outs: list[Tensor]) -> list[Tensor]:
+        """A second path after the top-down one; none in a plain FPN (PAFPN adds it)."""
+        return outs
 
     def forward(self, feats: list[Tensor]) -> list[Tensor]:
         """Inputs finest first; outputs finest first, then the extra levels."""
         merged = [lateral(x) for lateral, x in zip(self.lateral, feats)]
         for i in range(len(merged) - 2, -1, -1):
-            merged[i] = merged[i] + resize_to(merged[i + 1], merged[i], self.upsample)
+            merged[i] = self.merge(i, merged[i], merged[i + 1])
         outs = [conv(x) for conv, x in zip(self.output, merged)] if self.output is not None else merged
+        outs = self.bottom_up(outs)
         if self.extra is not None:
             outs = outs + self.extra(feats[-1], outs[-1])
+        if self.attention is not None:
+            outs = [att(x) for att, x in zip(self.attention, outs)]
         return outs
+
+
+def make_extra(
+    in_specs: Sequence[LevelSpec],
+    out_channels: int,
+    count: int,
+    mode: str,
+    source: str,
+    conv: dict[str, object],
+    relu_between: bool = True,
+) -> ExtraLevels | None:
+    """The extra-levels module for a neck, or None when ``count`` is 0."""
+    if not count:
+        return None
+    return ExtraLevels(
+        count,
+        mode,
+        source,
+        in_channels=in_specs[-1].channels,
+        out_channels=out_channels,
+        relu_between=relu_between,
+        **conv,  # type: ignore[arg-type]
+    )
 
 
 def build_fpn(
@@ -66,41 +126,33 @@ def build_fpn(
     *,
     upsample: str = "nearest",
     output_convs: bool = True,
+    fusion: str = "sum",
+    attention: str = "none",
     norm: str = "none",
     act: str = "none",
     gn_groups: int = 32,
     extra_count: int = 0,
     extra_mode: str = "maxpool",
     extra_source: str = "p5",
+    cls: type[FPN] = FPN,
 ) -> tuple[FPN, list[LevelSpec]]:
-    """Build an FPN over ``in_specs`` and say what it produces.
+    """Build an FPN (or a subclass such as PAFPN) over ``in_specs`` and say what it produces.
 
     >>> from fpnscope.spec import LevelSpec
     >>> _, out = build_fpn([LevelSpec("C4", 1024, 16), LevelSpec("C5", 2048, 32)], 256, extra_count=1)
     >>> [s.name for s in out]
     ['P4', 'P5', 'P6']
     """
-    extra = None
-    if extra_count:
-        extra = ExtraLevels(
-            extra_count,
-            extra_mode,
-            extra_source,
-            in_channels=in_specs[-1].channels,
-            out_channels=out_channels,
-            norm=norm,
-            act=act,
-            gn_groups=gn_groups,
-        )
-    module = FPN(
+    conv = {"norm": norm, "act": act, "gn_groups": gn_groups}
+    module = cls(
         [s.channels for s in in_specs],
         out_channels,
         upsample=upsample,
         output_convs=output_convs,
-        norm=norm,
-        act=act,
-        gn_groups=gn_groups,
-        extra=extra,
+        fusion=fusion,
+        attention=attention,
+        extra=make_extra(in_specs, out_channels, extra_count, extra_mode, extra_source, conv),
+        **conv,  # type: ignore[arg-type]
     )
     outs = [LevelSpec.of("P", out_channels, s.stride) for s in in_specs]
     return module, outs + extra_level_specs(outs[-1], extra_count)

@@ -1,0 +1,109 @@
+"""Backbone kinds of the preset format."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Field, PositiveInt, model_validator
+
+from fpnscope.config.base import NonNegativeInts, PositiveInts, Strict
+
+
+class TimmBackbone(Strict):
+    """Any timm model with ``features_only=True``; random weights, nothing is downloaded."""
+
+    kind: Literal["timm"]
+    name: str = Field(description="timm model name, e.g. resnet50, convnext_tiny, pvt_v2_b2")
+    out_indices: NonNegativeInts | None = Field(
+        default=None, description="feature stages to return; timm's default when omitted"
+    )
+    kwargs: dict[str, Any] = Field(default_factory=dict, description="extra timm.create_model arguments")
+    img_size: Literal["auto"] | Annotated[tuple[PositiveInt, PositiveInt], Field()] | None = Field(
+        default=None,
+        description="for models built for one input size (ViT, Swin): 'auto' builds them for the "
+        "analysed input size, so --input works; [H, W] fixes it",
+    )
+
+
+TORCHVISION_RESNETS = (
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
+    "resnext50_32x4d",
+    "resnext101_32x8d",
+    "resnext101_64x4d",
+    "wide_resnet50_2",
+    "wide_resnet101_2",
+)
+
+
+class TorchvisionBackbone(Strict):
+    """A torchvision ResNet / ResNeXt / Wide-ResNet returning layer1..layer4 (C2..C5)."""
+
+    kind: Literal["torchvision"]
+    name: Literal[TORCHVISION_RESNETS]  # type: ignore[valid-type]
+    returned_layers: PositiveInts = Field(
+        default=(1, 2, 3, 4), description="which of layer1..layer4 to return, as in torchvision"
+    )
+    norm: Literal["bn", "frozen_bn"] = Field(
+        default="bn",
+        description="frozen_bn keeps BatchNorm statistics and affine terms as buffers (no parameters), "
+        "as torchvision's detection models do by default",
+    )
+
+    @model_validator(mode="after")
+    def _layers_exist(self) -> TorchvisionBackbone:
+        bad = [i for i in self.returned_layers if i > 4]
+        if bad:
+            raise ValueError(f"returned_layers must be among 1, 2, 3, 4 (layer1..layer4); got {bad}")
+        if list(self.returned_layers) != sorted(set(self.returned_layers)):
+            raise ValueError("returned_layers must be increasing without repeats, like [2, 3, 4]")
+        return self
+
+
+class SyntheticBackbone(Strict):
+    """No weights: random feature maps of the given channels and strides, to study a neck alone."""
+
+    kind: Literal["synthetic"]
+    channels: PositiveInts
+    strides: PositiveInts
+    rounding: Literal["ceil", "floor"] = Field(
+        default="ceil", description="size of a level = ceil(input / stride) as a conv stack gives, or floor"
+    )
+
+    @model_validator(mode="after")
+    def _same_length(self) -> SyntheticBackbone:
+        if len(self.channels) != len(self.strides):
+            raise ValueError(
+                f"channels has {len(self.channels)} entries but strides has {len(self.strides)}; "
+                "give one stride per channel count"
+            )
+        return self
+
+
+class PythonBackbone(Strict):
+    """A user's own backbone: ``target: "package.module:factory"`` returning an nn.Module whose
+    forward gives a list or dict of feature maps. Channels and strides may be declared here, or by
+    the module (a timm-style ``feature_info`` or a ``level_specs`` attribute); else they are measured."""
+
+    kind: Literal["python"]
+    target: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")]
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    channels: PositiveInts | None = None
+    strides: PositiveInts | None = None
+
+    @model_validator(mode="after")
+    def _paired(self) -> PythonBackbone:
+        if (self.channels is None) != (self.strides is None):
+            raise ValueError("declare both channels and strides, or neither")
+        if self.channels is not None and len(self.channels) != len(self.strides or ()):
+            raise ValueError("channels and strides must have the same length")
+        return self
+
+
+Backbone = Annotated[
+    Union[TimmBackbone, TorchvisionBackbone, SyntheticBackbone, PythonBackbone],
+    Field(discriminator="kind"),
+]

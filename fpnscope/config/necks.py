@@ -1,0 +1,185 @@
+"""Neck kinds of the preset format."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal, Union
+
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+
+from fpnscope.config.base import Act, InChannels, LevelNames, Norm, Strict, check_groups
+
+
+class ExtraLevels(Strict):
+    """Coarser levels beyond the last input: max-pool (Faster R-CNN P6) or strided convs (RetinaNet)."""
+
+    count: Annotated[int, Field(ge=0, le=4)] = 1
+    mode: Literal["maxpool", "conv"] = "maxpool"
+    source: Literal["c5", "p5"] = Field(
+        default="p5",
+        description="conv mode: the first extra conv reads the coarsest backbone input (c5) "
+        "or the coarsest pyramid output (p5)",
+    )
+
+    @model_validator(mode="after")
+    def _source_needs_conv(self) -> ExtraLevels:
+        if self.mode == "maxpool" and "source" in self.model_fields_set and self.source == "c5":
+            raise ValueError(
+                "source: c5 needs mode: conv (max-pooling C5 would not give out_channels); "
+                "use mode: conv, or drop source"
+            )
+        return self
+
+
+class NeckBase(Strict):
+    """Keys every neck has: which backbone levels it reads and their channels."""
+
+    in_features: LevelNames | None = Field(
+        default=None, description="backbone levels to use, finest first, e.g. [C3, C4, C5]; default: all"
+    )
+    in_channels: InChannels = "auto"
+    # how many of the coarsest backbone levels to read when in_features is not given (None: all)
+    default_levels: ClassVar[int | None] = None
+
+
+class FPNNeck(NeckBase):
+    """Feature Pyramid Network (Lin et al. 2017): lateral 1x1 convs, top-down fusion, 3x3 output convs."""
+
+    kind: Literal["fpn"]
+    out_channels: PositiveInt = 256
+    upsample: Literal["nearest", "bilinear"] = "nearest"
+    output_convs: bool = Field(default=True, description="3x3 'smooth' conv on every output level")
+    fusion: Literal["sum", "weighted", "concat"] = Field(
+        default="sum",
+        description="sum; weighted (learned fast normalised weights); concat (then a 1x1 conv)",
+    )
+    attention: Literal["none", "se", "cbam"] = Field(default="none", description="applied to every output level")
+    norm: Norm = "none"
+    gn_groups: PositiveInt = 32
+    act: Act = "none"
+    extra_levels: ExtraLevels | None = None
+
+    @model_validator(mode="after")
+    def _groups_divide(self) -> FPNNeck:
+        check_groups(self.norm, self.out_channels, self.gn_groups, "out_channels")
+        return self
+
+
+class PAFPNNeck(FPNNeck):
+    """PANet (Liu et al. 2018): an FPN, then a bottom-up path of stride-2 convs and sums (mmdetection PAFPN)."""
+
+    kind: Literal["pafpn"]  # type: ignore[assignment]
+    not_applicable = {"fusion": "pafpn fuses by addition, as PANet does; use kind: fpn for weighted or concat fusion"}
+
+
+class BiFPNNeck(NeckBase):
+    """EfficientDet's BiFPN: ``repeats`` (D) layers of ``width`` (W) channels with weighted fusion."""
+
+    kind: Literal["bifpn"]
+    width: PositiveInt = Field(default=64, description="channels of every level (W)")
+    repeats: PositiveInt = Field(default=3, description="stacked BiFPN layers (D)")
+    fusion: Literal["fast", "softmax", "sum"] = "fast"
+    separable: bool = Field(default=True, description="depthwise-separable 3x3 convs in every node")
+    upsample: Literal["nearest", "bilinear"] = "nearest"
+    norm: Norm = "bn"
+    gn_groups: PositiveInt = 32
+    act: Act = "silu"
+    extra_levels: ExtraLevels | None = Field(default_factory=lambda: ExtraLevels(count=2))
+    not_applicable = {
+        "out_channels": "a BiFPN's channels are its width (W); set width",
+        "output_convs": "every BiFPN node already ends in its own 3x3 conv",
+        "attention": "BiFPN weighs its inputs with fusion weights instead",
+    }
+
+    @model_validator(mode="after")
+    def _checks(self) -> BiFPNNeck:
+        check_groups(self.norm, self.width, self.gn_groups, "width")
+        if self.extra_levels is not None and self.extra_levels.mode != "maxpool":
+            raise ValueError(
+                "extra_levels.mode: a BiFPN makes its extra levels by resampling (1x1 conv to the "
+                "width, then max-pool) as EfficientDet; use mode: maxpool"
+            )
+        return self
+
+
+class YoloPANNeck(NeckBase):
+    """The YOLOv8 neck: upsample + concat + C2f top-down, stride-2 conv + concat + C2f bottom-up."""
+
+    kind: Literal["yolo_pan"]
+    default_levels = 3
+    channels: Annotated[tuple[PositiveInt, ...], Field(min_length=3, max_length=3)] = Field(
+        default=(256, 512, 1024), description="yolov8.yaml's widths of P3, P4, P5 before width_multiple"
+    )
+    width_multiple: PositiveFloat = 0.25
+    depth_multiple: PositiveFloat = 0.33
+    max_channels: PositiveInt = 1024
+    repeats: PositiveInt = Field(default=3, description="C2f bottlenecks before depth_multiple")
+    upsample: Literal["nearest", "bilinear"] = "nearest"
+    norm: Norm = "bn"
+    gn_groups: PositiveInt = 32
+    act: Act = "silu"
+    not_applicable = {
+        "out_channels": "yolo_pan's widths are channels x width_multiple; set those",
+        "fusion": "YOLOv8 fuses by concatenation followed by C2f blocks",
+        "extra_levels": "the YOLOv8 neck has exactly three outputs, P3-P5",
+    }
+
+
+class SimpleFPNNeck(NeckBase):
+    """ViTDet's simple feature pyramid from one map: deconvs for x4/x2, identity, max-pool for x0.5."""
+
+    kind: Literal["simple_fpn"]
+    default_levels = 1
+    out_channels: PositiveInt = 256
+    scale_factors: Annotated[tuple[Literal[4.0, 2.0, 1.0, 0.5], ...], Field(min_length=1)] = (4.0, 2.0, 1.0, 0.5)
+    norm: Literal["ln", "bn", "gn", "none"] = "ln"
+    gn_groups: PositiveInt = 32
+    extra_levels: ExtraLevels | None = Field(default_factory=lambda: ExtraLevels(count=1))
+    not_applicable = {
+        "upsample": "simple_fpn upsamples with transposed convolutions, as ViTDet",
+        "fusion": "simple_fpn fuses nothing: every level comes from the one input map",
+        "act": "ViTDet's pyramid convs have no activation (GELU sits only between the x4 deconvs)",
+    }
+
+    @model_validator(mode="after")
+    def _checks(self) -> SimpleFPNNeck:
+        check_groups(self.norm, self.out_channels, self.gn_groups, "out_channels")
+        if self.in_features is not None and len(self.in_features) != 1:
+            raise ValueError("in_features: simple_fpn reads exactly one level, e.g. [C4]")
+        if len(set(self.scale_factors)) != len(self.scale_factors):
+            raise ValueError("scale_factors: each scale once, e.g. [4.0, 2.0, 1.0, 0.5]")
+        if self.extra_levels is not None and self.extra_levels.mode != "maxpool":
+            raise ValueError("extra_levels.mode: simple_fpn makes P6 by max-pool, as ViTDet; use mode: maxpool")
+        return self
+
+
+class ChannelMapperNeck(NeckBase):
+    """mmdetection's ChannelMapper (DETR family): one conv per level to a common width, no fusion."""
+
+    kind: Literal["channel_mapper"]
+    out_channels: PositiveInt = 256
+    kernel_size: Literal[1, 3] = 1
+    norm: Norm = "gn"
+    gn_groups: PositiveInt = 32
+    act: Act = "none"
+    extra_levels: ExtraLevels | None = None
+    not_applicable = {
+        "upsample": "channel_mapper has no top-down path",
+        "fusion": "channel_mapper fuses nothing: each level is mapped on its own",
+    }
+
+    @model_validator(mode="after")
+    def _groups_divide(self) -> ChannelMapperNeck:
+        check_groups(self.norm, self.out_channels, self.gn_groups, "out_channels")
+        return self
+
+
+class IdentityNeck(NeckBase):
+    """No neck: the chosen backbone levels go to the head unchanged (a UPerNet head fuses them itself)."""
+
+    kind: Literal["identity"]
+
+
+Neck = Annotated[
+    Union[FPNNeck, PAFPNNeck, BiFPNNeck, YoloPANNeck, SimpleFPNNeck, ChannelMapperNeck, IdentityNeck],
+    Field(discriminator="kind"),
+]

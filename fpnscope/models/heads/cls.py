@@ -1,0 +1,32 @@
+"""Classification head: global average pooling of the coarsest level and a linear classifier."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import Tensor, nn
+
+from fpnscope.spec import LevelSpec
+
+
+class ClsHead(nn.Module):
+    """Pool the last (coarsest) level, dropout, linear to ``num_classes``."""
+
+    def __init__(self, channels: int, num_classes: int = 1000, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(channels, num_classes)
+
+    def forward(self, levels: list[Tensor]) -> dict[str, Tensor]:  # noqa: D102
+        return {"logits": self.fc(self.dropout(self.pool(levels[-1]).flatten(1)))}
+
+
+def build_cls_head(in_specs: Sequence[LevelSpec], num_classes: int = 1000, dropout: float = 0.0) -> ClsHead:
+    """Build on the coarsest of ``in_specs``.
+
+    >>> from fpnscope.spec import LevelSpec
+    >>> build_cls_head([LevelSpec("P5", 256, 32)], num_classes=10).fc
+    Linear(in_features=256, out_features=10, bias=True)
+    """
+    return ClsHead(in_specs[-1].channels, num_classes, dropout)

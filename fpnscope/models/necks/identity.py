@@ -1,0 +1,25 @@
+"""No neck: the chosen backbone levels go to the head as they are (UPerNet brings its own fusion)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import Tensor, nn
+
+from fpnscope.spec import LevelSpec
+
+
+class Identity(nn.Module):
+    """Returns its input levels unchanged."""
+
+    def forward(self, feats: list[Tensor]) -> list[Tensor]:  # noqa: D102
+        return list(feats)
+
+
+def build_identity(in_specs: Sequence[LevelSpec]) -> tuple[Identity, list[LevelSpec]]:
+    """``C3`` in, ``P3`` out, same channels.
+
+    >>> build_identity([LevelSpec("C3", 512, 8)])[1]
+    [LevelSpec(name='P3', channels=512, stride=8)]
+    """
+    return Identity(), [s.renamed("P") for s in in_specs]

@@ -1,0 +1,115 @@
+"""The YOLOv8 neck: top-down upsample + concat + C2f, then bottom-up stride-2 conv + concat + C2f."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from fpnscope.models.blocks import ConvNormAct, align_to, resize_to
+from fpnscope.spec import LevelSpec
+
+
+def make_divisible(value: float, divisor: int = 8) -> int:
+    """Round up to a multiple of ``divisor`` (YOLOv8's channel rounding).
+
+    >>> make_divisible(512 * 0.25), make_divisible(1024 * 0.25)
+    (128, 256)
+    """
+    return int(math.ceil(value / divisor) * divisor)
+
+
+class Bottleneck(nn.Module):
+    """Two 3x3 Conv-BN-act blocks, with a residual when ``shortcut`` (off in the YOLOv8 neck)."""
+
+    def __init__(self, channels: int, shortcut: bool, conv: dict[str, object]) -> None:
+        super().__init__()
+        self.cv1 = ConvNormAct(channels, channels, 3, **conv)  # type: ignore[arg-type]
+        self.cv2 = ConvNormAct(channels, channels, 3, **conv)  # type: ignore[arg-type]
+        self.shortcut = shortcut
+
+    def forward(self, x: Tensor) -> Tensor:  # noqa: D102
+        y = self.cv2(self.cv1(x))
+        return x + y if self.shortcut else y
+
+
+class C2f(nn.Module):
+    """1x1 conv to 2c, split in two, n bottlenecks each appending its output, concat (2 + n)c, 1x1 to c2."""
+
+    def __init__(self, c1: int, c2: int, n: int, conv: dict[str, object], shortcut: bool = False) -> None:
+        super().__init__()
+        self.c = c2 // 2
+        self.cv1 = ConvNormAct(c1, 2 * self.c, 1, **conv)  # type: ignore[arg-type]
+        self.m = nn.ModuleList(Bottleneck(self.c, shortcut, conv) for _ in range(n))
+        self.cv2 = ConvNormAct((2 + n) * self.c, c2, 1, **conv)  # type: ignore[arg-type]
+
+    def forward(self, x: Tensor) -> Tensor:  # noqa: D102
+        ys = list(self.cv1(x).chunk(2, dim=1))
+        for block in self.m:
+            ys.append(block(ys[-1]))
+        return self.cv2(torch.cat(ys, dim=1))
+
+
+class YoloPAN(nn.Module):
+    """The 'head' section of ultralytics' yolov8.yaml without Detect, over three levels C3, C4, C5.
+
+    ``widths`` are the output widths of P3, P4, P5 after the width multiplier.
+    """
+
+    def __init__(
+        self,
+        in_channels: Sequence[int],
+        widths: Sequence[int],
+        repeats: int,
+        *,
+        upsample: str = "nearest",
+        norm: str = "bn",
+        act: str = "silu",
+        gn_groups: int = 32,
+    ) -> None:
+        super().__init__()
+        c3, c4, c5 = in_channels
+        w3, w4, w5 = widths
+        conv = {"norm": norm, "act": act, "gn_groups": gn_groups}
+        self.upsample = upsample
+        self.td4 = C2f(c5 + c4, w4, repeats, conv)  # up(C5) ‖ C4
+        self.out3 = C2f(w4 + c3, w3, repeats, conv)  # up(td4) ‖ C3
+        self.down3 = ConvNormAct(w3, w3, 3, 2, **conv)  # type: ignore[arg-type]
+        self.out4 = C2f(w3 + w4, w4, repeats, conv)  # down(out3) ‖ td4
+        self.down4 = ConvNormAct(w4, w4, 3, 2, **conv)  # type: ignore[arg-type]
+        self.out5 = C2f(w4 + c5, w5, repeats, conv)  # down(out4) ‖ C5
+
+    def forward(self, feats: list[Tensor]) -> list[Tensor]:
+        """C3, C4, C5 in; P3, P4, P5 out."""
+        x3, x4, x5 = feats
+        td4 = self.td4(torch.cat([resize_to(x5, x4, self.upsample), x4], dim=1))
+        out3 = self.out3(torch.cat([resize_to(td4, x3, self.upsample), x3], dim=1))
+        out4 = self.out4(torch.cat([align_to(self.down3(out3), td4), td4], dim=1))
+        out5 = self.out5(torch.cat([align_to(self.down4(out4), x5), x5], dim=1))
+        return [out3, out4, out5]
+
+
+def build_yolo_pan(
+    in_specs: Sequence[LevelSpec],
+    channels: Sequence[int] = (256, 512, 1024),
+    width_multiple: float = 0.25,
+    depth_multiple: float = 0.33,
+    max_channels: int = 1024,
+    repeats: int = 3,
+    **kwargs: object,
+) -> tuple[YoloPAN, list[LevelSpec]]:
+    """Build the YOLOv8 neck; ``channels`` are yolov8.yaml's base widths before the multipliers.
+
+    >>> from fpnscope.spec import LevelSpec
+    >>> m, out = build_yolo_pan([LevelSpec.of("C", c, s) for c, s in ((64, 8), (128, 16), (256, 32))])
+    >>> [(s.name, s.channels) for s in out], len(m.out3.m)
+    ([('P3', 64), ('P4', 128), ('P5', 256)], 1)
+    """
+    if len(in_specs) != 3:
+        raise ValueError(f"yolo_pan needs exactly three input levels (C3, C4, C5), got {len(in_specs)}")
+    widths = [make_divisible(min(c, max_channels) * width_multiple) for c in channels]
+    n = max(round(repeats * depth_multiple), 1)
+    module = YoloPAN([s.channels for s in in_specs], widths, n, **kwargs)  # type: ignore[arg-type]
+    return module, [LevelSpec.of("P", w, s.stride) for w, s in zip(widths, in_specs)]
