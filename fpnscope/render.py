@@ -18,7 +18,15 @@ _SEVERITY_MARK = {"error": "✗", "warning": "!", "info": "i"}
 
 
 def _table(title: str, *columns: tuple[str, dict[str, Any]]) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        caption_justify="left",
+        caption_style="dim",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     for name, opts in columns:
         table.add_column(name, **opts)
     return table
@@ -71,6 +79,56 @@ def cost_table(report: InspectReport) -> Table:
         )
     table.add_section()
     table.add_row("total", si(total.params), "", si(total.macs), si(total.flops), "", si(total.elementwise), style="bold")
+    table.caption = (
+        "MACs = multiply-accumulates of conv, linear and matmul; FLOPs = 2 × MACs. Element-wise ops "
+        "(adds, resizes, pooling, norms, activations) are counted apart."
+    )
+    return table
+
+
+def head_table(report: InspectReport) -> Table:
+    """The head's outputs: one row per level when they are per level (``cls P3``), else by name."""
+    title = f"Head outputs ({report.model.head})"
+    split = [out.name.split(" ", 1) for out in report.head_outputs]
+    if all(len(parts) == 2 for parts in split):
+        keys = list(dict.fromkeys(k for k, _ in split))
+        levels = list(dict.fromkeys(lvl for _, lvl in split))
+        shapes = {(k, lvl): out.shape for (k, lvl), out in zip(split, report.head_outputs)}
+        table = _table(title, ("Level", {"style": "bold"}), *[(k, {}) for k in keys])
+        for lvl in levels:
+            table.add_row(lvl, *[shape(shapes[(k, lvl)]) if (k, lvl) in shapes else "" for k in keys])
+        return table
+    table = _table(title, ("Output", {"style": "bold"}), ("Shape", {}))
+    for out in report.head_outputs:
+        table.add_row(out.name, shape(out.shape))
+    return table
+
+
+def level_cost_table(report: InspectReport) -> Table:
+    """MACs per level and stage, by the resolution each op ran at."""
+    stages = [s for s in STAGES if report.stages.get(s) is not None]
+    table = _table(
+        "MACs per level (by the resolution each op runs at)",
+        ("Level", {"style": "bold"}),
+        ("Stride", _right()),
+        *[(stage.capitalize(), _right()) for stage in stages],
+        ("Total", _right()),
+        ("Share", _right()),
+    )
+    total = report.total.macs
+    for row in report.level_costs:
+        level_total = sum(row.macs[s] for s in stages)
+        if not level_total:
+            continue  # element-wise only: in the JSON, not worth a row here
+        if row.level is None:
+            table.caption = "other: ops on no level's grid (pooled maps, windows)"
+        table.add_row(
+            str(row.level) if row.level is not None else "other",
+            str(row.stride) if row.stride is not None else "",
+            *[si(row.macs[s]) if row.macs[s] else "" for s in stages],
+            si(level_total),
+            share(level_total, total),
+        )
     return table
 
 
@@ -125,6 +183,16 @@ def findings_block(findings: list[Finding]) -> Group | Text:
     return Group(*parts)
 
 
+def _print_spaced(console: Console, parts: list[Any]) -> None:
+    """Print parts one after another with a blank line between them (a table without a caption
+    ends with a blank line of its own)."""
+    for i, part in enumerate(parts):
+        prev = parts[i - 1] if i else None
+        if prev is not None and not (isinstance(prev, Table) and not prev.caption):
+            console.print()
+        console.print(part)
+
+
 def render_inspect(report: InspectReport, console: Console) -> None:
     """Print the whole ``inspect`` report."""
     m, i, d = report.model, report.input, report.device
@@ -132,60 +200,56 @@ def render_inspect(report: InspectReport, console: Console) -> None:
     head.append(m.name, style="bold")
     if m.description:
         head.append(f"  {m.description}", style="dim")
-    console.print(head)
-    info = Text()
-    info.append(f"{m.backbone} → {m.neck}" + (f" → {m.head}" if m.head else ""))
-    info.append(f" · input {i.batch}×{i.channels}×{i.height}×{i.width}")
-    info.append(f" · {d.used} device")
+    head.append(f"\n{m.backbone} → {m.neck}" + (f" → {m.head}" if m.head else ""))
+    head.append(f" · input {i.batch}×{i.channels}×{i.height}×{i.width}")
+    head.append(f" · {d.used} device")
     if d.used == "meta":
-        info.append(" (shapes only, no compute)", style="dim")
-    console.print(info)
+        head.append(" (shapes only, no compute)", style="dim")
     if d.note:
-        console.print(Text(f"note: {d.note}", style="yellow"))
-    console.print()
-    console.print(level_table("Backbone levels", report.backbone_levels))
-    console.print(level_table("Pyramid levels", report.levels, with_sources=True))
-    console.print(cost_table(report))
-    console.print(
-        Text(
-            "MACs = multiply-accumulates of conv, linear and matmul; FLOPs = 2 × MACs. Element-wise ops "
-            "(adds, resizes, pooling, norms, activations) are counted apart.",
-            style="dim",
-        )
-    )
+        head.append(f"\nnote: {d.note}", style="yellow")
+    parts: list[Any] = [head, level_table("Backbone levels", report.backbone_levels)]
+    parts.append(level_table("Pyramid levels", report.levels, with_sources=True))
+    if report.head_outputs:
+        parts.append(head_table(report))
+    parts.append(cost_table(report))
+    if report.level_costs:
+        parts.append(level_cost_table(report))
+    notes = Text()
     if report.not_counted:
         listed = ", ".join(f"{n.op} ×{n.calls}" for n in report.not_counted)
-        console.print(Text(f"Not counted (no cost formula): {listed}", style="yellow"))
+        notes.append(f"Not counted (no cost formula): {listed}\n", style="yellow")
     if report.crosscheck:
         cc = report.crosscheck
-        console.print(
-            Text(
-                f"Cross-check: {cc.backend} on a real {cc.device} forward counts {si(cc.macs)} MACs "
-                f"of conv/linear/matmul; fpnscope counts {si(cc.ours)} ({cc.delta:+.2%}). "
-                + (f"{cc.backend} skipped: " + ", ".join(f"{k} ×{v}" for k, v in cc.skipped.items()) if cc.skipped else ""),
-            )
+        notes.append(
+            f"Cross-check: {cc.backend} on a real {cc.device} forward counts {si(cc.macs)} MACs "
+            f"of conv/linear/matmul; fpnscope counts {si(cc.ours)} ({cc.delta:+.2%}).\n"
         )
+        if cc.skipped:
+            notes.append(f"{cc.backend} skipped: " + ", ".join(f"{k} ×{v}" for k, v in cc.skipped.items()) + "\n",
+                         style="dim")
+    if notes:
+        notes.rstrip()
+        parts.append(notes)
     if report.modules:
-        console.print()
-        console.print(module_table(report))
-    console.print()
-    console.print(findings_block(report.diagnostics))
+        parts.append(module_table(report))
+    parts.append(findings_block(report.diagnostics))
+    _print_spaced(console, parts)
 
 
 def render_presets(rows: list[dict[str, Any]], console: Console, level_range: Any) -> None:
-    """The ``presets list`` table: each preset's name with its description under it."""
+    """The ``presets list`` table: name and description, the model, the pyramid levels."""
     table = _table(
         f"{len(rows)} bundled presets",
-        ("Preset", {"ratio": 1}),
-        ("Backbone", {"no_wrap": True}),
-        ("Neck", {"no_wrap": True}),
+        ("Preset", {"ratio": 3}),
+        ("Model", {"ratio": 2}),
         ("Levels", {"no_wrap": True}),
     )
     for row in rows:
-        neck = row["neck"] + (f" + {row['head']}" if row.get("head") else "")
         label = Text(row["name"], style="bold")
         if row["description"]:
             label.append("\n" + row["description"], style="dim")
-        table.add_row(label, row["backbone"], neck, level_range(row["levels"]))
+        model = Text(row["backbone"])
+        model.append("\n" + row["neck"] + (f" + {row['head']} head" if row.get("head") else ""), style="cyan")
+        table.add_row(label, model, level_range(row["levels"]))
     console.print(table)
     console.print(Text("`fpnscope presets show NAME` prints one; `fpnscope inspect NAME` analyses it.", style="dim"))

@@ -8,6 +8,10 @@ JSON contract of ``inspect`` (stable keys; more may be added):
 - ``params`` / ``macs`` / ``flops`` / ``elementwise_ops``: {total, backbone, neck, head}; ``head`` is
   null when the model has no head. MACs are multiply-accumulates of conv / linear / matmul, FLOPs =
   2 x MACs; element-wise ops (adds, resizes, pooling, norms, activations) are counted apart.
+- ``head_outputs``: list of {name, shape} (``cls P3``, ``seg``...), empty without a head
+- ``level_costs``: MACs and element-wise ops per level and stage, by the resolution each op ran at:
+  list of {level, stride, macs: {backbone, neck, head}, elementwise_ops: {...}}; ops that do not
+  produce a feature map (or run at a size no level has) are in a row with level null
 - ``not_counted``: ops with no cost formula, {op, calls, modules}
 - ``diagnostics``: list of {severity, code, level, message, hint, fix}
 - ``modules`` (with ``--depth``), ``device``, ``model``, ``crosscheck`` (with ``--flops-backend``)
@@ -70,6 +74,28 @@ class StageCost:
     def flops(self) -> int:
         """FLOPs counted as 2 x MACs."""
         return 2 * self.macs
+
+
+@dataclass(frozen=True)
+class LevelCost:
+    """Cost of the ops that ran at one level's resolution, per stage."""
+
+    level: int | None  # log2 of the stride; None for ops at no level
+    stride: int | None
+    macs: dict[str, int]
+    elementwise: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "stride": self.stride, "macs": dict(self.macs),
+                "elementwise_ops": dict(self.elementwise)}
+
+
+@dataclass(frozen=True)
+class HeadOutput:
+    """One output of the head, such as ``cls P3``."""
+
+    name: str
+    shape: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -151,6 +177,8 @@ class InspectReport:
     not_counted: list[NotCounted] = field(default_factory=list)
     modules: list[ModuleRow] = field(default_factory=list)
     crosscheck: CrossCheck | None = None
+    head_outputs: list[HeadOutput] = field(default_factory=list)
+    level_costs: list[LevelCost] = field(default_factory=list)
 
     @property
     def total(self) -> StageCost:
@@ -187,6 +215,8 @@ class InspectReport:
             "macs": self._per_stage("macs"),
             "flops": self._per_stage("flops"),
             "elementwise_ops": self._per_stage("elementwise"),
+            "head_outputs": [{"name": h.name, "shape": list(h.shape)} for h in self.head_outputs],
+            "level_costs": [lc.to_dict() for lc in self.level_costs],
             "not_counted": [asdict(n) | {"modules": list(n.modules)} for n in self.not_counted],
             "diagnostics": [asdict(f) for f in self.diagnostics],
             "modules": [asdict(m) for m in self.modules],

@@ -89,3 +89,59 @@ def infer_stride(in_size: tuple[int, int], out_size: tuple[int, int]) -> int:
 def feature_size(size: int, stride: int, rounding: str = "ceil") -> int:
     """The size of a level of ``stride`` for an input of ``size`` (``ceil`` is what a conv stack does)."""
     return -(-size // stride) if rounding == "ceil" else size // stride
+
+
+def explained_stride(in_size: tuple[int, int], out_size: tuple[int, int]) -> int | None:
+    """The integer stride that maps ``in_size`` to ``out_size`` by floor or ceil, else None.
+
+    >>> explained_stride((800, 1333), (100, 167)), explained_stride((64, 64), (4096, 4096))
+    (8, None)
+    """
+    stride = infer_stride(in_size, out_size)
+    ok = stride > 0 and all(
+        n in (size // stride, -(-size // stride)) for size, n in zip(in_size, out_size)
+    )
+    return stride if ok else None
+
+
+def token_stride(in_size: tuple[int, int], tokens: float, max_prefix: int = 16, padding: float = 0.0) -> int | None:
+    """The power-of-two stride whose patch grid holds ``tokens`` tokens, else None: how a ViT's
+    (B, N, C) activations find their level. A few prefix tokens (class, register) are allowed, and
+    with ``padding`` a grid padded up by that fraction (Swin pads to whole windows).
+
+    >>> token_stride((1024, 1024), 4096), token_stride((224, 224), 197)
+    (16, 16)
+    """
+    height, width = in_size
+    for power in range(8):
+        stride = 2**power
+        for grid in ((-(-height // stride)) * (-(-width // stride)), (height // stride) * (width // stride)):
+            if grid and grid <= tokens <= grid * (1 + padding) + max_prefix:
+                return stride
+    return None
+
+
+def stride_of_shape(in_size: tuple[int, int], shape: tuple[int, ...], batch: int = 1) -> int | None:
+    """The stride of the level an activation of ``shape`` belongs to, or None.
+
+    In order: an NCHW map whose size a stride explains; a token sequence whose length is a patch
+    grid, as (B, N, C) tokens, (B, heads, N, N) attention scores or (B*N, C) rows of a linear
+    layer; then windowed tokens (Swin's (B*windows, N, C)) whose total is a padded grid.
+
+    >>> stride_of_shape((512, 512), (1, 256, 64, 64)), stride_of_shape((512, 512), (1, 12, 1024, 1024))
+    (8, 16)
+    >>> stride_of_shape((512, 512), (361, 49, 96)), stride_of_shape((512, 512), (2048, 768), batch=2)
+    (4, 16)
+    """
+    if len(shape) == 4:
+        stride = explained_stride(in_size, (shape[2], shape[3]))
+        if stride is not None:
+            return stride
+        exact, total = shape[-1], shape[0] * shape[-1] / batch
+    elif len(shape) == 3:
+        exact, total = shape[1], shape[0] * shape[1] / batch
+    elif len(shape) == 2:
+        exact, total = shape[0] / batch, shape[0] / batch
+    else:
+        return None
+    return token_stride(in_size, exact) or token_stride(in_size, total, padding=0.3)

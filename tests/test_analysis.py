@@ -221,3 +221,11 @@ def test_depth_breakdown_sums_to_stages():
     children = [r for r in report.modules if r.depth == 2 and r.name.startswith("neck.")]
     assert {r.name for r in children} == {"neck.lateral", "neck.output", "neck.extra"}
     assert sum(r.params for r in children) == stages["neck"].params
+
+
+def test_vit_tokens_are_costed_at_their_level():
+    report = inspect_model(load_config("vitdet_b_simple_fpn", ["input.height=128", "input.width=128"]))
+    by_level = {lc.level: lc.macs["backbone"] for lc in report.level_costs}
+    # every backbone MAC runs on the 16-stride token grid: patch embedding, qkv, attention, MLP
+    assert by_level[4] == report.stages["backbone"].macs
+    assert [lvl.name for lvl in report.levels] == ["P2", "P3", "P4", "P5", "P6"]

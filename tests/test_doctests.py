@@ -1,33 +1,16 @@
-"""The examples in docstrings run."""
+"""The examples in docstrings run, in every module of the package."""
 
 from __future__ import annotations
 
 import doctest
 import importlib
+import pkgutil
 
 import pytest
 
-MODULES = [
-    "fpnscope.spec",
-    "fpnscope.suggest",
-    "fpnscope.fmt",
-    "fpnscope.config.loader",
-    "fpnscope.config.summary",
-    "fpnscope.models.blocks",
-    "fpnscope.models.necks.fpn",
-    "fpnscope.models.necks.extra",
-    "fpnscope.models.backbones",
-    "fpnscope.models.backbones.synthetic",
-    "fpnscope.models.backbones.from_timm",
-    "fpnscope.models.backbones.from_torchvision",
-    "fpnscope.models.assemble",
-    "fpnscope.analysis.counter",
-    "fpnscope.analysis.device",
-    "fpnscope.analysis.shapes",
-    "fpnscope.analysis.diagnostics",
-    "fpnscope.analysis.pipeline",
-    "fpnscope.cli",
-]
+import fpnscope
+
+MODULES = sorted(m.name for m in pkgutil.walk_packages(fpnscope.__path__, "fpnscope.") if m.name != "fpnscope.__main__")
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -65,6 +65,8 @@ class CostCounter(TorchDispatchMode):
     def __init__(self, root: nn.Module | None = None, prefix: str = "") -> None:
         super().__init__()
         self.own: dict[str, Cost] = defaultdict(Cost)
+        # cost by (stage, output shape): the resolution, hence the level, each op ran at
+        self.by_shape: dict[tuple[str, tuple[int, ...]], Cost] = defaultdict(Cost)
         self.uncounted: dict[str, Uncounted] = defaultdict(Uncounted)
         self._stack: list[str] = [""]
         self._tags = WeakTensorKeyDictionary()
@@ -120,20 +122,29 @@ class CostCounter(TorchDispatchMode):
             macs = macs_of(func, args, kwargs, out)
         except Exception:  # a formula that does not understand these arguments
             macs = None
-        if macs is not None:
-            self.own[where].macs += macs
-        else:
+        ops = 0
+        if macs is None:
             name = op_name(func)
             ops = elementwise_ops(name, args, out)
             if ops is None:
                 record = self.uncounted[f"aten.{name}"]
                 record.calls += 1
                 record.modules.add(where)
-            else:
-                self.own[where].elementwise += ops
+                ops = 0
+        if macs or ops:
+            self.own[where].macs += macs or 0
+            self.own[where].elementwise += ops
+            self._by_shape(where, out, macs or 0, ops)
         if len(self._tags):
             self._propagate(args, kwargs, out)
         return out
+
+    def _by_shape(self, where: str, out: Any, macs: int, ops: int) -> None:
+        first = out[0] if isinstance(out, (tuple, list)) and out else out
+        shape = tuple(int(d) for d in first.shape) if isinstance(first, Tensor) else ()
+        cost = self.by_shape[(where.split(".", 1)[0], shape)]
+        cost.macs += macs
+        cost.elementwise += ops
 
     def _propagate(self, args: tuple, kwargs: dict, out: Any) -> None:
         sources: frozenset[str] = frozenset()

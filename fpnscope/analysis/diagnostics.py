@@ -45,3 +45,15 @@ def check_in_channels(declared: str | Sequence[int], inputs: Sequence[Level]) ->
         for i, (want, lvl) in enumerate(zip(declared, inputs))
         if want != lvl.channels
     ]
+
+
+def head_mismatch(message: str) -> Finding:
+    """A head that cannot sit on the neck's levels: the report goes on without the head."""
+    what, _, fix = message.partition("; ")
+    return Finding(
+        severity="error",
+        code="head-mismatch",
+        level=None,
+        message=what.removeprefix("head: ") + " (the head was left out of this report)",
+        hint=fix or "change the head or the neck so that they agree",
+    )

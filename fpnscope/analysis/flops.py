@@ -7,7 +7,8 @@ from collections import defaultdict
 from torch import nn
 
 from fpnscope.analysis.counter import CostCounter
-from fpnscope.report import ModuleRow, NotCounted, StageCost
+from fpnscope.report import STAGES, LevelCost, ModuleRow, NotCounted, StageCost
+from fpnscope.spec import is_power_of_two, stride_of_shape
 
 
 def params_by_module(model: nn.Module) -> dict[str, int]:
@@ -71,3 +72,33 @@ def _shape_text(shape: object) -> str:
     if isinstance(shape, list):
         return f"{len(shape)} maps" if len(shape) > 1 else _shape_text(shape[0])
     return str(shape)
+
+
+def level_costs(
+    counter: CostCounter, input_hw: tuple[int, int], max_stride: int, batch: int = 1
+) -> list[LevelCost]:
+    """MACs and element-wise ops per level, finest first, by the resolution each op ran at.
+
+    Token sequences find their level by their patch grid (see ``stride_of_shape``). An op whose
+    output has no level, whose stride is not a power of two or is coarser than every measured
+    level (a pooled 6x6 or 1x1 map, say) goes to a last row with no level.
+    """
+    rows: dict[int | None, tuple[dict[str, int], dict[str, int]]] = {}
+    for (stage, shape), cost in counter.by_shape.items():
+        stride = stride_of_shape(input_hw, shape, batch)
+        key = stride if stride and is_power_of_two(stride) and stride <= max_stride else None
+        macs, ops = rows.setdefault(key, ({s: 0 for s in STAGES}, {s: 0 for s in STAGES}))
+        if stage in macs:
+            macs[stage] += cost.macs
+            ops[stage] += cost.elementwise
+    ordered = sorted((k for k in rows if k is not None)) + ([None] if None in rows else [])
+    return [
+        LevelCost(
+            level=(k.bit_length() - 1) if k else None,
+            stride=k,
+            macs=rows[k][0],
+            elementwise=rows[k][1],
+        )
+        for k in ordered
+        if any(rows[k][0].values()) or any(rows[k][1].values())
+    ]

@@ -6,23 +6,25 @@ produced, so a wrong declaration becomes a diagnostic instead of a crash deep in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from fpnscope.analysis.counter import CostCounter
 from fpnscope.analysis.device import make_input, resolve_device
-from fpnscope.analysis.diagnostics import check_in_channels
-from fpnscope.analysis.flops import module_rows, not_counted, params_by_module, stage_cost
+from fpnscope.analysis.diagnostics import check_in_channels, head_mismatch
+from fpnscope.analysis.flops import level_costs, module_rows, not_counted, params_by_module, stage_cost
 from fpnscope.analysis.shapes import measure_levels
 from fpnscope.config.loader import LoadedConfig
 from fpnscope.config.schema import PresetConfig
-from fpnscope.errors import BuildError, FpnscopeError
-from fpnscope.models.assemble import build_backbone, build_neck, select_inputs
+from fpnscope.errors import BuildError, FpnscopeError, HeadMismatch
+from fpnscope.models.assemble import build_backbone, build_head, build_neck, select_levels
 from fpnscope.models.model import PyramidModel
-from fpnscope.report import DeviceInfo, InputInfo, InspectReport, Level, ModelInfo
+from fpnscope.report import DeviceInfo, Finding, HeadOutput, InputInfo, InspectReport, Level, ModelInfo
 from fpnscope.spec import LevelSpec
 
 
@@ -42,9 +44,11 @@ class Measurement:
     neck_inputs: list[Level]
     levels: list[Level]
     neck_specs: list[LevelSpec]
+    head_outputs: list[HeadOutput] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
 
-def _guarded(device: torch.device, what: str, fn, *args):  # type: ignore[no-untyped-def]
+def _guarded(device: torch.device, what: str, fn: Callable[..., Any], *args: Any) -> Any:
     """Run ``fn``; on meta an unexpected failure means 'try real tensors', elsewhere it is reported."""
     try:
         return fn(*args)
@@ -57,23 +61,43 @@ def _guarded(device: torch.device, what: str, fn, *args):  # type: ignore[no-unt
         raise BuildError(f"{what} failed on {device}: {reason}") from err
 
 
+def _specs(levels: list[Level]) -> list[LevelSpec]:
+    return [LevelSpec(lvl.name, lvl.channels, lvl.stride) for lvl in levels]
+
+
+def head_output_list(out: Any, names: list[str]) -> list[HeadOutput]:
+    """Name a head's outputs: ``{"cls": [t3, t4]}`` -> ``cls P3``, ``cls P4``; ``{"seg": t}`` -> ``seg``."""
+    items = out.items() if isinstance(out, dict) else [("out", out)]
+    result = []
+    for key, value in items:
+        if isinstance(value, Tensor):
+            result.append(HeadOutput(key, tuple(int(d) for d in value.shape)))
+        elif isinstance(value, (list, tuple)):
+            for i, t in enumerate(value):
+                label = names[i] if len(value) == len(names) else str(i)
+                result.append(HeadOutput(f"{key} {label}", tuple(int(d) for d in t.shape)))
+    return result
+
+
 def measure(cfg: PresetConfig, device: torch.device, base_dir: Path | None = None) -> Measurement:
-    """Build and run ``cfg`` on ``device`` once, counting every op."""
+    """Build and run ``cfg`` on ``device`` once, stage by stage, counting every op."""
     inp = cfg.input
     hw = (inp.height, inp.width)
     with torch.device(device):
-        backbone, declared = _guarded(device, "building the backbone", build_backbone, cfg.backbone, base_dir)
+        backbone, declared = _guarded(device, "building the backbone", build_backbone, cfg.backbone, base_dir, hw)
     backbone.eval()
     x = make_input(inp.batch, inp.channels, inp.height, inp.width, device)
+    findings: list[Finding] = []
     with CostCounter() as counter, torch.no_grad():
         counter.watch(backbone, "backbone")
         feats: list[Tensor] = _guarded(device, "the backbone's forward", backbone, x)
         backbone_levels = measure_levels(feats, hw, "C", stage="backbone")
-        measured_specs = [LevelSpec(lvl.name, lvl.channels, lvl.stride) for lvl in backbone_levels]
-        indices = select_inputs(cfg.neck, measured_specs)
+        indices = select_levels(
+            cfg.neck.in_features, _specs(backbone_levels), "neck.in_features", cfg.neck.default_levels
+        )
         with torch.device(device):
             neck, neck_specs = _guarded(
-                device, "building the neck", build_neck, cfg.neck, [measured_specs[i] for i in indices]
+                device, "building the neck", build_neck, cfg.neck, [_specs(backbone_levels)[i] for i in indices]
             )
         neck.eval()
         counter.watch(neck, "neck")
@@ -84,7 +108,21 @@ def measure(cfg: PresetConfig, device: torch.device, base_dir: Path | None = Non
         order = {lvl.name: i for i, lvl in enumerate(backbone_levels)}
         sources = [sorted(counter.tags(t), key=lambda n: order.get(n, 0)) for t in outs]
         levels = measure_levels(outs, hw, "P", sources, stage="neck")
-    model = PyramidModel(backbone, neck, indices)
+        head, head_indices, head_outputs = None, None, []
+        if cfg.head is not None:
+            head_indices = select_levels(cfg.head.in_features, _specs(levels), "head.in_features")
+            chosen = [_specs(levels)[i] for i in head_indices]
+            try:
+                with torch.device(device):
+                    head = _guarded(device, "building the head", build_head, cfg.head, chosen)
+            except HeadMismatch as err:
+                findings.append(head_mismatch(str(err)))
+            if head is not None:
+                head.eval()
+                counter.watch(head, "head")
+                result = _guarded(device, "the head's forward", head, [outs[i] for i in head_indices])
+                head_outputs = head_output_list(result, [s.name for s in chosen])
+    model = PyramidModel(backbone, neck, indices, head, head_indices)
     return Measurement(
         model=model,
         counter=counter,
@@ -94,6 +132,8 @@ def measure(cfg: PresetConfig, device: torch.device, base_dir: Path | None = Non
         neck_inputs=[backbone_levels[i] for i in indices],
         levels=levels,
         neck_specs=neck_specs,
+        head_outputs=head_outputs,
+        findings=findings,
     )
 
 
@@ -133,7 +173,7 @@ def inspect_model(
             source=loaded.source.label if loaded.source.bundled else str(loaded.source.path),
             backbone=_backbone_label(cfg),
             neck=cfg.neck.kind,
-            head=None,
+            head=cfg.head.kind if cfg.head is not None else None,
         ),
         input=InputInfo(cfg.input.batch, cfg.input.channels, cfg.input.height, cfg.input.width),
         device=DeviceInfo(requested=device, used=str(run.device), note=note),
@@ -142,11 +182,18 @@ def inspect_model(
         stages={
             "backbone": stage_cost(run.counter, params, "backbone"),
             "neck": stage_cost(run.counter, params, "neck"),
-            "head": None,
+            "head": stage_cost(run.counter, params, "head") if run.model.head is not None else None,
         },
-        diagnostics=check_in_channels(cfg.neck.in_channels, run.neck_inputs),
+        diagnostics=check_in_channels(cfg.neck.in_channels, run.neck_inputs) + run.findings,
         not_counted=not_counted(run.counter),
         modules=module_rows(run.model, run.counter, params, depth) if depth > 0 else [],
+        head_outputs=run.head_outputs,
+        level_costs=level_costs(
+            run.counter,
+            (cfg.input.height, cfg.input.width),
+            max(lvl.stride for lvl in run.backbone_levels + run.levels),
+            cfg.input.batch,
+        ),
     )
     if flops_backend == "fvcore":
         from fpnscope.analysis.crosscheck import fvcore_crosscheck
