@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.utils._pytree import tree_flatten
 
 from fpnscope.analysis.pipeline import measure
 from fpnscope.config.loader import load_config, load_raw, resolve
@@ -25,6 +26,9 @@ def test_preset_runs_on_cpu_and_matches_meta_and_declarations(name):
     meta = measure(cfg, torch.device("meta"))
     assert real.backbone_levels == meta.backbone_levels
     assert real.levels == meta.levels
+    assert real.head_outputs == meta.head_outputs
+    assert (real.model.head is None) == (cfg.head is None)
+    assert real.findings == []
     if real.declared is not None:
         assert specs_of(real.backbone_levels) == real.declared
     assert specs_of(real.levels) == real.neck_specs
@@ -33,8 +37,8 @@ def test_preset_runs_on_cpu_and_matches_meta_and_declarations(name):
     # the real forward produced finite numbers
     model = real.model.eval()
     with torch.no_grad():
-        outs = model(torch.randn(1, 3, 128, 160))
-    assert all(torch.isfinite(o).all() for o in outs)
+        outs = tree_flatten(model(torch.randn(1, 3, 128, 160)))[0]
+    assert outs and all(torch.isfinite(o).all() for o in outs)
 
 
 @pytest.mark.parametrize("name", preset_names())
