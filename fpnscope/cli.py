@@ -126,6 +126,20 @@ SetOpt = Annotated[
     typer.Option("--set", "-s", help="Override a key: key.path=value (YAML value). Repeatable."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
+AllowPythonOpt = Annotated[
+    bool,
+    typer.Option("--allow-python", help="Let a YAML file that is not a bundled preset import and run its python backbone."),
+]
+
+
+def check_python_allowed(loaded: Any, allowed: bool) -> None:
+    """A ``kind: python`` backbone runs the user's code: only from bundled presets or when allowed."""
+    if loaded.config.backbone.kind == "python" and not loaded.source.bundled and not allowed:
+        raise ConfigError(
+            f"{loaded.source.label}: backbone kind python imports and runs "
+            f"'{loaded.config.backbone.target}'; fpnscope runs code from a YAML file only when "
+            "told to: add --allow-python if you trust this file"
+        )
 
 
 @app.command()
@@ -139,11 +153,13 @@ def inspect(
     flops_backend: Annotated[
         str, typer.Option(help="torch (fpnscope's own count) or fvcore (also cross-check on a real CPU forward).")
     ] = "torch",
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too, not only on errors.")] = False,
+    allow_python: AllowPythonOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Levels, shapes, strides, channels, cost per stage and alignment diagnostics of a model.
 
-    Exit code 0: no errors found; 1: alignment errors found; 2: bad input.
+    Exit code 0: no errors found; 1: alignment errors found (or warnings, with --strict); 2: bad input.
     """
     with _cli_errors():
         if flops_backend not in ("torch", "fvcore"):
@@ -151,6 +167,7 @@ def inspect(
         from fpnscope.config.loader import load_config
 
         loaded = load_config(target, _overrides(sets, size, batch))
+        check_python_allowed(loaded, allow_python)
         from fpnscope.analysis.pipeline import inspect_model
 
         report = inspect_model(loaded, device=device, depth=depth, flops_backend=flops_backend)
@@ -159,8 +176,8 @@ def inspect(
         else:
             from fpnscope.render import render_inspect
 
-            render_inspect(report, _console())
-    if report.has_errors:
+            render_inspect(report, _console(), strict)
+    if report.has_errors or (strict and report.has_warnings):
         raise typer.Exit(EXIT_FINDINGS)
 
 

@@ -17,3 +17,7 @@ class BuildError(FpnscopeError):
 
 class HeadMismatch(BuildError):
     """The head cannot sit on the levels the neck produces; reported as a diagnostic."""
+
+
+class LevelNotFound(BuildError):
+    """``in_features`` names a level the stage before does not produce."""

@@ -32,3 +32,17 @@ def share(part: float | None, whole: float | None) -> str:
 def shape(dims: tuple[int, ...] | list[int]) -> str:
     """``(1, 256, 200, 334)`` -> ``'1×256×200×334'``."""
     return "×".join(str(d) for d in dims)
+
+
+def size_bytes(value: float | None) -> str:
+    """Bytes in binary units: ``size_bytes(3 * 2**30) == '3.00 GiB'``.
+
+    >>> size_bytes(369_000_000)
+    '351.91 MiB'
+    """
+    if value is None:
+        return "—"
+    for scale, unit in ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+        if abs(value) >= scale:
+            return f"{value / scale:.2f} {unit}"
+    return f"{value:.0f} B"

@@ -10,8 +10,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from fpnscope.fmt import shape, share, si
-from fpnscope.report import STAGES, Finding, InspectReport, Level
+from fpnscope.fmt import shape, share, si, size_bytes
+from fpnscope.report import STAGES, Finding, InspectReport, Level, merge_fixes
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _SEVERITY_MARK = {"error": "✗", "warning": "!", "info": "i"}
@@ -159,27 +159,44 @@ def module_table(report: InspectReport) -> Table:
     return table
 
 
-def findings_block(findings: list[Finding]) -> Group | Text:
-    """Diagnostics, errors first, each with its fix and, when mechanical, the YAML to paste."""
+def group_findings(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Findings grouped by level ('model' for model-wide ones); groups holding an error first,
+    and within a group errors first."""
+    order = {"error": 0, "warning": 1, "info": 2}
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.level or "model", []).append(f)
+    ranked = sorted(groups.items(), key=lambda kv: min(order[f.severity] for f in kv[1]))
+    return [(level, sorted(items, key=lambda f: order[f.severity])) for level, items in ranked]
+
+
+def findings_block(findings: list[Finding], strict: bool = False) -> Group | Text:
+    """Diagnostics by level, errors first, each with its fix and, when mechanical, the YAML to paste."""
     if not findings:
         return Text("✓ no alignment problems found", style="green")
-    order = {"error": 0, "warning": 1, "info": 2}
+    counts = {sev: sum(f.severity == sev for f in findings) for sev in ("error", "warning", "info")}
+    summary = ", ".join(f"{n} {sev}{'s' if n > 1 else ''}" for sev, n in counts.items() if n)
+    title = Text("Diagnostics", style="bold")
+    title.append(f"  {summary}" + (" (--strict: warnings count as errors)" if strict else ""), style="dim")
     grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, style="bold")
     grid.add_column(no_wrap=True)
     grid.add_column()
-    for f in sorted(findings, key=lambda f: (order[f.severity], f.level or "")):
-        mark = Text(f"{_SEVERITY_MARK[f.severity]} {f.severity}", style=_SEVERITY_STYLE[f.severity])
-        body = Text()
-        if f.level:
-            body.append(f"{f.level} ", style="bold")
-        body.append(f.message)
-        body.append(f" [{f.code}]", style="dim")
-        body.append(f"\nfix: {f.hint}", style="dim")
-        grid.add_row(mark, body)
-    parts: list[Any] = [Text("Diagnostics", style="bold"), grid]
-    for fix in dict.fromkeys(f.fix for f in findings if f.fix):
-        parts.append(Text("Corrected YAML:", style="bold"))
-        parts.append(Text("\n".join("  " + ln for ln in fix.splitlines()), style="green"))
+    for level, items in group_findings(findings):
+        for i, f in enumerate(items):
+            mark = Text(f"{_SEVERITY_MARK[f.severity]} {f.severity}", style=_SEVERITY_STYLE[f.severity])
+            body = Text(f.message)
+            body.append(f" [{f.code}]", style="dim")
+            body.append(f"\nfix: {f.hint}", style="dim")
+            grid.add_row(level if i == 0 else "", mark, body)
+    parts: list[Any] = [title, grid]
+    patch = merge_fixes(findings)
+    if patch:
+        import yaml  # only needed here
+
+        text = yaml.safe_dump(patch, default_flow_style=None, sort_keys=False).rstrip()
+        parts.append(Text("\nCorrected YAML (merge into your file):", style="bold"))
+        parts.append(Text("\n".join("  " + ln for ln in text.splitlines()), style="green"))
     return Group(*parts)
 
 
@@ -193,7 +210,7 @@ def _print_spaced(console: Console, parts: list[Any]) -> None:
         console.print(part)
 
 
-def render_inspect(report: InspectReport, console: Console) -> None:
+def render_inspect(report: InspectReport, console: Console, strict: bool = False) -> None:
     """Print the whole ``inspect`` report."""
     m, i, d = report.model, report.input, report.device
     head = Text()
@@ -212,6 +229,13 @@ def render_inspect(report: InspectReport, console: Console) -> None:
     if report.head_outputs:
         parts.append(head_table(report))
     parts.append(cost_table(report))
+    if report.memory is not None:
+        mem = report.memory
+        line = Text("Memory  ", style="bold")
+        line.append(f"parameters {size_bytes(mem.params_bytes)} · activation peak {size_bytes(mem.activations_peak_bytes)}")
+        line.append(f" · total {size_bytes(mem.total_bytes)}", style="bold")
+        line.append(f"\n        {mem.method}, fp32", style="dim")
+        parts.append(line)
     if report.level_costs:
         parts.append(level_cost_table(report))
     notes = Text()
@@ -232,7 +256,7 @@ def render_inspect(report: InspectReport, console: Console) -> None:
         parts.append(notes)
     if report.modules:
         parts.append(module_table(report))
-    parts.append(findings_block(report.diagnostics))
+    parts.append(findings_block(report.diagnostics, strict))
     _print_spaced(console, parts)
 
 

@@ -12,13 +12,17 @@ JSON contract of ``inspect`` (stable keys; more may be added):
 - ``level_costs``: MACs and element-wise ops per level and stage, by the resolution each op ran at:
   list of {level, stride, macs: {backbone, neck, head}, elementwise_ops: {...}}; ops that do not
   produce a feature map (or run at a size no level has) are in a row with level null
+- ``memory``: {params_bytes, activations_peak_bytes, total_bytes, method}: parameters and buffers,
+  and the most activation memory alive at once during one inference forward
 - ``not_counted``: ops with no cost formula, {op, calls, modules}
-- ``diagnostics``: list of {severity, code, level, message, hint, fix}
+- ``diagnostics``: list of {severity, code, level, message, hint, fix}; ``fix`` holds the YAML keys
+  to write when the fix is mechanical, and ``corrected`` merges them all into one patch
 - ``modules`` (with ``--depth``), ``device``, ``model``, ``crosscheck`` (with ``--flops-backend``)
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -59,7 +63,34 @@ class Finding:
     level: str | None
     message: str
     hint: str
-    fix: str | None = None  # a YAML fragment to paste, when the fix is mechanical
+    fix: dict[str, Any] | None = None  # the YAML keys to write, when the fix is mechanical
+
+
+def merge_fixes(findings: list[Finding]) -> dict[str, Any] | None:
+    """One YAML patch from every finding's fix: mappings merge, numbers take the larger value
+    (a padded input that satisfies the coarsest multiple satisfies the finer ones), lists replace.
+
+    >>> a = Finding("warning", "x", None, "", "", {"input": {"height": 800, "width": 1344}})
+    >>> b = Finding("warning", "y", None, "", "", {"input": {"height": 832, "width": 1344}})
+    >>> merge_fixes([a, b])
+    {'input': {'height': 832, 'width': 1344}}
+    """
+
+    def merge(into: dict[str, Any], patch: dict[str, Any]) -> None:
+        for key, value in patch.items():
+            old = into.get(key)
+            if isinstance(old, dict) and isinstance(value, dict):
+                merge(old, value)
+            elif isinstance(old, int) and isinstance(value, int) and not isinstance(value, bool):
+                into[key] = max(old, value)
+            else:
+                into[key] = copy.deepcopy(value)
+
+    merged: dict[str, Any] = {}
+    for finding in findings:
+        if finding.fix:
+            merge(merged, finding.fix)
+    return merged or None
 
 
 @dataclass(frozen=True)
@@ -139,6 +170,19 @@ class CrossCheck:
 
 
 @dataclass(frozen=True)
+class MemoryInfo:
+    """Bytes of parameters (and buffers) and the peak of live activations in one forward pass."""
+
+    params_bytes: int
+    activations_peak_bytes: int  # tracked from every storage the forward creates
+    method: str  # how the peak was found, e.g. "estimated on the meta device"
+
+    @property
+    def total_bytes(self) -> int:
+        return self.params_bytes + self.activations_peak_bytes
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     name: str
     description: str
@@ -179,6 +223,7 @@ class InspectReport:
     crosscheck: CrossCheck | None = None
     head_outputs: list[HeadOutput] = field(default_factory=list)
     level_costs: list[LevelCost] = field(default_factory=list)
+    memory: MemoryInfo | None = None
 
     @property
     def total(self) -> StageCost:
@@ -194,6 +239,11 @@ class InspectReport:
     def has_errors(self) -> bool:
         """True when a diagnostic is an error (the command then exits 1)."""
         return any(f.severity == "error" for f in self.diagnostics)
+
+    @property
+    def has_warnings(self) -> bool:
+        """True when a diagnostic is a warning (with --strict the command then exits 1)."""
+        return any(f.severity == "warning" for f in self.diagnostics)
 
     def _per_stage(self, attr: str) -> dict[str, int | None]:
         out: dict[str, int | None] = {"total": getattr(self.total, attr)}
@@ -216,9 +266,11 @@ class InspectReport:
             "flops": self._per_stage("flops"),
             "elementwise_ops": self._per_stage("elementwise"),
             "head_outputs": [{"name": h.name, "shape": list(h.shape)} for h in self.head_outputs],
+            "memory": None if self.memory is None else asdict(self.memory) | {"total_bytes": self.memory.total_bytes},
             "level_costs": [lc.to_dict() for lc in self.level_costs],
             "not_counted": [asdict(n) | {"modules": list(n.modules)} for n in self.not_counted],
             "diagnostics": [asdict(f) for f in self.diagnostics],
+            "corrected": merge_fixes(self.diagnostics),
             "modules": [asdict(m) for m in self.modules],
             "crosscheck": None
             if self.crosscheck is None

@@ -151,18 +151,23 @@ def test_inspect_resnet50_fpn_at_800x1333():
     output = sum(h * w * 256 * 256 * 9 for h, w in sizes)
     assert report.stages["neck"].macs == lateral + output
     assert report.not_counted == []
-    assert report.diagnostics == []
+    # the classic: C4 is 84 columns, C3 167, and 2 x 84 = 168
+    (finding,) = report.diagnostics
+    assert (finding.severity, finding.code, finding.level) == ("warning", "fusion-misalignment", "P3")
+    assert finding.message == "upsampling C4 ×2 gives 168 columns but C3 has 167"
+    assert "'The size of tensor a (167) must match the size of tensor b (168)'" in finding.hint
+    assert "800x1344" in finding.hint and finding.fix == {"input": {"height": 800, "width": 1344}}
 
 
 def test_channel_mismatch_reports_each_level_and_keeps_going():
     loaded = load_config("pvt_v2_b2_fpn", ["neck.in_channels=[64, 128, 256, 500]", "input.height=64", "input.width=64"])
     report = inspect_model(loaded)
     assert report.has_errors
-    found = {(f.code, f.level) for f in report.diagnostics}
+    found = {(f.code, f.level) for f in report.diagnostics if f.severity == "error"}
     assert found == {("channel-mismatch", "C4"), ("channel-mismatch", "C5")}
     c4 = next(f for f in report.diagnostics if f.level == "C4")
     assert "says 256" in c4.message and "320" in c4.message and "neck.in_channels[2]" in c4.hint
-    assert "in_channels: [64, 128, 320, 512]" in c4.fix
+    assert c4.fix == {"neck": {"in_channels": [64, 128, 320, 512]}}
     assert len(report.levels) == 5  # the rest of the report is still there
 
 

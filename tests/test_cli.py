@@ -13,16 +13,16 @@ SMALL = ("--input", "64x96")
 
 
 def test_inspect_json_contract(cli):
-    result = cli("inspect", "resnet50_fpn", "--json", *SMALL, "--batch", "2")
+    result = cli("inspect", "resnet50_fpn", "--json", "--input", "128x192", "--batch", "2")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     data = parse_json(result.stdout)
-    assert data["input"] == {"batch": 2, "channels": 3, "height": 64, "width": 96}
+    assert data["input"] == {"batch": 2, "channels": 3, "height": 128, "width": 192}
     for key in ("backbone_levels", "levels"):
         for level in data[key]:
             assert {"name", "shape", "stride", "channels"} <= set(level)
     assert [lvl["name"] for lvl in data["levels"]] == ["P2", "P3", "P4", "P5", "P6"]
-    assert data["levels"][0]["shape"] == [2, 256, 16, 24]
+    assert data["levels"][0]["shape"] == [2, 256, 32, 48]
     for key in ("params", "macs", "flops"):
         assert set(data[key]) == {"total", "backbone", "neck", "head"}
         assert data[key]["head"] is None
@@ -34,11 +34,11 @@ def test_inspect_json_contract(cli):
 
 
 def test_inspect_human_output_has_every_section(cli):
-    result = cli("inspect", "retinanet_r50_fpn", *SMALL, "--depth", "2")
+    result = cli("inspect", "retinanet_r50_fpn", "--input", "256x384", "--depth", "2")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     for text in ("Backbone levels", "Pyramid levels", "Fed by", "Cost", "FLOPs (2×MACs)", "Modules", "lateral",
-                 "no alignment problems", "1×3×64×96"):
+                 "no alignment problems", "1×3×256×384", "MACs per level", "Head outputs (retina)"):
         assert text in out, text
     assert "P7" in out and "C2" not in out  # RetinaNet reads C3..C5 only
 

@@ -12,7 +12,7 @@ from torchvision.models.detection.retinanet import RetinaNetHead as TorchvisionR
 
 from fpnscope.analysis.pipeline import inspect_model
 from fpnscope.config.loader import load_config
-from fpnscope.errors import BuildError, HeadMismatch
+from fpnscope.errors import HeadMismatch
 from fpnscope.models.heads.cls import build_cls_head
 from fpnscope.models.heads.retina import build_retina_head
 from fpnscope.models.heads.seg import build_seg_head
@@ -156,8 +156,12 @@ def test_head_in_features_select_levels_and_unknown_ones_fail():
     cfg = ["input.height=128", "input.width=128", "head.in_features=[P4, P5]"]
     report = inspect_model(load_config("retinanet_r50_fpn", cfg))
     assert [h.name for h in report.head_outputs] == ["cls P4", "cls P5", "box P4", "box P5"]
-    with pytest.raises(BuildError, match=r"head.in_features: the neck has no level 'P9'"):
-        inspect_model(load_config("retinanet_r50_fpn", ["head.in_features=[P3, P9]"]))
+    missing = inspect_model(load_config("retinanet_r50_fpn", ["head.in_features=[P3, P9]"]))
+    (finding,) = [f for f in missing.diagnostics if f.severity == "error"]
+    assert finding.code == "head-mismatch"
+    assert "head.in_features: the neck has no level 'P9'" in finding.message
+    assert "P3, P4, P5, P6, P7" in finding.hint
+    assert missing.stages["head"] is None
 
 
 def test_head_cost_per_level():

@@ -18,6 +18,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.weak import WeakTensorKeyDictionary
 
+from fpnscope.analysis.memory import LiveTensors
 from fpnscope.analysis.ops import elementwise_ops, macs_of, op_name
 
 
@@ -62,8 +63,9 @@ class CostCounter(TorchDispatchMode):
     384
     """
 
-    def __init__(self, root: nn.Module | None = None, prefix: str = "") -> None:
+    def __init__(self, root: nn.Module | None = None, prefix: str = "", memory: bool = True) -> None:
         super().__init__()
+        self.live = LiveTensors() if memory else None
         self.own: dict[str, Cost] = defaultdict(Cost)
         # cost by (stage, output shape): the resolution, hence the level, each op ran at
         self.by_shape: dict[tuple[str, tuple[int, ...]], Cost] = defaultdict(Cost)
@@ -117,6 +119,8 @@ class CostCounter(TorchDispatchMode):
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
+        if self.live is not None:
+            self.live.track(out)
         where = self._stack[-1]
         try:
             macs = macs_of(func, args, kwargs, out)

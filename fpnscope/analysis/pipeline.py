@@ -16,15 +16,25 @@ from torch import Tensor
 
 from fpnscope.analysis.counter import CostCounter
 from fpnscope.analysis.device import make_input, resolve_device
-from fpnscope.analysis.diagnostics import check_in_channels, head_mismatch
+from fpnscope.analysis.diagnostics import diagnose, head_mismatch
+from fpnscope.analysis.memory import check_fits, param_bytes
 from fpnscope.analysis.flops import level_costs, module_rows, not_counted, params_by_module, stage_cost
-from fpnscope.analysis.shapes import measure_levels
+from fpnscope.analysis.shapes import finest_first, measure_levels
 from fpnscope.config.loader import LoadedConfig
 from fpnscope.config.schema import PresetConfig
-from fpnscope.errors import BuildError, FpnscopeError, HeadMismatch
+from fpnscope.errors import BuildError, FpnscopeError, HeadMismatch, LevelNotFound
 from fpnscope.models.assemble import build_backbone, build_head, build_neck, select_levels
 from fpnscope.models.model import PyramidModel
-from fpnscope.report import DeviceInfo, Finding, HeadOutput, InputInfo, InspectReport, Level, ModelInfo
+from fpnscope.report import (
+    DeviceInfo,
+    Finding,
+    HeadOutput,
+    InputInfo,
+    InspectReport,
+    Level,
+    MemoryInfo,
+    ModelInfo,
+)
 from fpnscope.spec import LevelSpec
 
 
@@ -40,7 +50,8 @@ class Measurement:
     counter: CostCounter
     device: torch.device
     declared: list[LevelSpec] | None
-    backbone_levels: list[Level]
+    raw_backbone_levels: list[Level]  # in the order the backbone returned them
+    backbone_levels: list[Level]  # finest first, names made unique
     neck_inputs: list[Level]
     levels: list[Level]
     neck_specs: list[LevelSpec]
@@ -90,8 +101,11 @@ def measure(cfg: PresetConfig, device: torch.device, base_dir: Path | None = Non
     findings: list[Finding] = []
     with CostCounter() as counter, torch.no_grad():
         counter.watch(backbone, "backbone")
+        if counter.live is not None:
+            counter.live.track(x)  # the input batch is live memory too
         feats: list[Tensor] = _guarded(device, "the backbone's forward", backbone, x)
-        backbone_levels = measure_levels(feats, hw, "C", stage="backbone")
+        raw_levels = measure_levels(feats, hw, "C", stage="backbone")
+        feats, backbone_levels = finest_first(feats, raw_levels)
         indices = select_levels(
             cfg.neck.in_features, _specs(backbone_levels), "neck.in_features", cfg.neck.default_levels
         )
@@ -110,12 +124,12 @@ def measure(cfg: PresetConfig, device: torch.device, base_dir: Path | None = Non
         levels = measure_levels(outs, hw, "P", sources, stage="neck")
         head, head_indices, head_outputs = None, None, []
         if cfg.head is not None:
-            head_indices = select_levels(cfg.head.in_features, _specs(levels), "head.in_features")
-            chosen = [_specs(levels)[i] for i in head_indices]
             try:
+                head_indices = select_levels(cfg.head.in_features, _specs(levels), "head.in_features")
+                chosen = [_specs(levels)[i] for i in head_indices]
                 with torch.device(device):
                     head = _guarded(device, "building the head", build_head, cfg.head, chosen)
-            except HeadMismatch as err:
+            except (HeadMismatch, LevelNotFound) as err:
                 findings.append(head_mismatch(str(err)))
             if head is not None:
                 head.eval()
@@ -128,6 +142,7 @@ def measure(cfg: PresetConfig, device: torch.device, base_dir: Path | None = Non
         counter=counter,
         device=device,
         declared=declared,
+        raw_backbone_levels=raw_levels,
         backbone_levels=backbone_levels,
         neck_inputs=[backbone_levels[i] for i in indices],
         levels=levels,
@@ -164,6 +179,8 @@ def inspect_model(
     cfg = loaded.config
     target = resolve_device(device)
     base_dir = None if loaded.source.bundled else loaded.source.path.parent
+    if target.type != "meta":
+        refuse_if_too_big(cfg, target, base_dir)
     run, note = measure_with_fallback(cfg, target, base_dir)
     params = params_by_module(run.model)
     report = InspectReport(
@@ -184,10 +201,11 @@ def inspect_model(
             "neck": stage_cost(run.counter, params, "neck"),
             "head": stage_cost(run.counter, params, "head") if run.model.head is not None else None,
         },
-        diagnostics=check_in_channels(cfg.neck.in_channels, run.neck_inputs) + run.findings,
+        diagnostics=diagnose(cfg, run),
         not_counted=not_counted(run.counter),
         modules=module_rows(run.model, run.counter, params, depth) if depth > 0 else [],
         head_outputs=run.head_outputs,
+        memory=memory_info(run),
         level_costs=level_costs(
             run.counter,
             (cfg.input.height, cfg.input.width),
@@ -200,6 +218,26 @@ def inspect_model(
 
         report.crosscheck = fvcore_crosscheck(cfg, run, base_dir)
     return report
+
+
+def memory_info(run: Measurement) -> MemoryInfo | None:
+    """Parameter bytes and the activation peak tracked during ``run``."""
+    if run.counter.live is None:
+        return None
+    where = "meta estimate" if run.device.type == "meta" else f"tracked on {run.device}"
+    return MemoryInfo(param_bytes(run.model), run.counter.live.peak, f"{where}, one inference pass")
+
+
+def refuse_if_too_big(cfg: PresetConfig, device: torch.device, base_dir: Path | None) -> None:
+    """Estimate on meta first; refuse a real-device run that would not fit."""
+    try:
+        estimate = measure(cfg, torch.device("meta"), base_dir)
+    except MetaUnsupported:
+        return  # no estimate without meta; the real run will tell
+    info = memory_info(estimate)
+    if info is not None:
+        inp = cfg.input
+        check_fits(info.total_bytes, device, f"{cfg.name or 'this model'} at {inp.batch}×{inp.channels}×{inp.height}×{inp.width}")
 
 
 def _backbone_label(cfg: PresetConfig) -> str:

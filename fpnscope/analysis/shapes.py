@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from torch import Tensor
 
@@ -43,3 +44,22 @@ def measure_levels(
             )
         )
     return levels
+
+
+def finest_first(feats: Sequence[Tensor], levels: Sequence[Level]) -> tuple[list[Tensor], list[Level]]:
+    """Sort levels by stride (stable) and give levels that share a stride distinct names.
+
+    >>> a, b = Level("C4", (1, 8, 4, 4), 16, 8), Level("C4", (1, 8, 4, 4), 16, 8)
+    >>> [lvl.name for lvl in finest_first([None, None], [a, b])[1]]
+    ['C4', 'C4_1']
+    """
+    order = sorted(range(len(levels)), key=lambda i: levels[i].stride)
+    out_feats = [feats[i] for i in order]
+    seen: dict[str, int] = {}
+    out_levels = []
+    for i in order:
+        lvl = levels[i]
+        count = seen.get(lvl.name, 0)
+        seen[lvl.name] = count + 1
+        out_levels.append(replace(lvl, name=f"{lvl.name}_{count}") if count else lvl)
+    return out_feats, out_levels

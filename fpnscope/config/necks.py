@@ -39,12 +39,17 @@ class NeckBase(Strict):
     in_channels: InChannels = "auto"
     # how many of the coarsest backbone levels to read when in_features is not given (None: all)
     default_levels: ClassVar[int | None] = None
+    # which levels meet by x2 resizes: none, the inputs, or all outputs (BiFPN fuses its extras)
+    fuses: ClassVar[str] = "none"
+    # a stride-2 path from each level to the next coarser one (needs strides that double)
+    bottom_up: ClassVar[bool] = False
 
 
 class FPNNeck(NeckBase):
     """Feature Pyramid Network (Lin et al. 2017): lateral 1x1 convs, top-down fusion, 3x3 output convs."""
 
     kind: Literal["fpn"]
+    fuses = "inputs"
     out_channels: PositiveInt = 256
     upsample: Literal["nearest", "bilinear"] = "nearest"
     output_convs: bool = Field(default=True, description="3x3 'smooth' conv on every output level")
@@ -68,6 +73,7 @@ class PAFPNNeck(FPNNeck):
     """PANet (Liu et al. 2018): an FPN, then a bottom-up path of stride-2 convs and sums (mmdetection PAFPN)."""
 
     kind: Literal["pafpn"]  # type: ignore[assignment]
+    bottom_up = True
     not_applicable = {"fusion": "pafpn fuses by addition, as PANet does; use kind: fpn for weighted or concat fusion"}
 
 
@@ -75,6 +81,8 @@ class BiFPNNeck(NeckBase):
     """EfficientDet's BiFPN: ``repeats`` (D) layers of ``width`` (W) channels with weighted fusion."""
 
     kind: Literal["bifpn"]
+    fuses = "all"
+    bottom_up = True
     width: PositiveInt = Field(default=64, description="channels of every level (W)")
     repeats: PositiveInt = Field(default=3, description="stacked BiFPN layers (D)")
     fusion: Literal["fast", "softmax", "sum"] = "fast"
@@ -106,6 +114,8 @@ class YoloPANNeck(NeckBase):
 
     kind: Literal["yolo_pan"]
     default_levels = 3
+    fuses = "inputs"
+    bottom_up = True
     channels: Annotated[tuple[PositiveInt, ...], Field(min_length=3, max_length=3)] = Field(
         default=(256, 512, 1024), description="yolov8.yaml's widths of P3, P4, P5 before width_multiple"
     )

@@ -11,7 +11,7 @@ from torch import nn
 from fpnscope.config import necks as nk
 from fpnscope.config import heads as hd
 from fpnscope.config.schema import PresetConfig
-from fpnscope.errors import BuildError
+from fpnscope.errors import BuildError, LevelNotFound
 from fpnscope.models.backbones import build_backbone
 from fpnscope.models.model import PyramidModel
 from fpnscope.registry import Registry
@@ -39,7 +39,7 @@ def select_levels(
     for name in wanted:
         if name not in names:
             hint = did_you_mean(name, names, n=1)
-            raise BuildError(
+            raise LevelNotFound(
                 f"{key}: {provider} has no level '{name}'"
                 + (f" ({hint})" if hint else "")
                 + f"; it gives {', '.join(names)}"
