@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -132,14 +133,18 @@ AllowPythonOpt = Annotated[
 ]
 
 
-def check_python_allowed(loaded: Any, allowed: bool) -> None:
-    """A ``kind: python`` backbone runs the user's code: only from bundled presets or when allowed."""
-    if loaded.config.backbone.kind == "python" and not loaded.source.bundled and not allowed:
-        raise ConfigError(
-            f"{loaded.source.label}: backbone kind python imports and runs "
-            f"'{loaded.config.backbone.target}'; fpnscope runs code from a YAML file only when "
-            "told to: add --allow-python if you trust this file"
-        )
+def check_python_allowed(loaded: Any, allowed: bool, overrides: list[str]) -> None:
+    """A ``kind: python`` backbone runs the user's code: only from a bundled preset as shipped,
+    or when allowed."""
+    if loaded.config.backbone.kind != "python" or allowed:
+        return
+    if loaded.source.bundled and not overrides:
+        return
+    raise ConfigError(
+        f"{loaded.source.label}: backbone kind python imports and runs "
+        f"'{loaded.config.backbone.target}'; fpnscope runs code named in a YAML file or --set only "
+        "when told to: add --allow-python if you trust this file"
+    )
 
 
 @app.command()
@@ -166,8 +171,9 @@ def inspect(
             raise ConfigError(f"--flops-backend {flops_backend!r}: use torch or fvcore")
         from fpnscope.config.loader import load_config
 
-        loaded = load_config(target, _overrides(sets, size, batch))
-        check_python_allowed(loaded, allow_python)
+        overrides = _overrides(sets, size, batch)
+        loaded = load_config(target, overrides)
+        check_python_allowed(loaded, allow_python, sets)
         from fpnscope.analysis.pipeline import inspect_model
 
         report = inspect_model(loaded, device=device, depth=depth, flops_backend=flops_backend)
@@ -250,6 +256,14 @@ def schema() -> None:
         _print_json(data)
 
 
+def _interrupted(signum: int, frame: Any) -> None:
+    # A SystemExit (not a KeyboardInterrupt, which click would turn into "Aborted!" and exit 1)
+    # unwinds the run and leaves with the conventional code for Ctrl-C.
+    _stderr("interrupted")
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
 def main() -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGINT, _interrupted)
     app()

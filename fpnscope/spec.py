@@ -57,25 +57,29 @@ def stride_of_name(name: str) -> int | None:
     return 2 ** int(match.group(2))
 
 
-def infer_stride(in_size: tuple[int, int], out_size: tuple[int, int]) -> int:
+def infer_stride(in_size: tuple[int, int], out_size: tuple[int, int], prefer: int | None = None) -> int:
     """The integer stride that maps an input size to a feature size.
 
     A stride ``s`` explains a feature size ``h`` when ``h`` is ``floor(H / s)`` or ``ceil(H / s)``
-    for both dimensions (convolutions round either way). Powers of two are preferred, then the
-    integer nearest to the ratio.
+    for both dimensions (convolutions round either way). ``prefer`` (a declared stride) wins when
+    it explains the size, which settles tiny inputs where several strides do; then powers of two,
+    then the integer nearest to the ratio.
 
-    >>> infer_stride((800, 1333), (25, 42))
-    32
+    >>> infer_stride((800, 1333), (25, 42)), infer_stride((33, 17), (2, 1)), infer_stride((33, 17), (2, 1), 32)
+    (32, 16, 32)
     """
     (big_h, big_w), (h, w) = in_size, out_size
     if h <= 0 or w <= 0:
-        return 0
+        return prefer or 0
     ratio = max(big_h / h, big_w / w)
 
     def explains(s: int) -> bool:
         return all(
             n in (size // s, -(-size // s)) for size, n in ((big_h, h), (big_w, w))
         )
+
+    if prefer and explains(prefer):
+        return prefer
 
     near = max(1, round(ratio))
     candidates = sorted({2 ** round(math.log2(max(ratio, 1))), near, near - 1, near + 1} - {0})

@@ -160,3 +160,12 @@ def test_usage_errors_exit_2(cli):
     result = cli("inspect")
     assert result.exit_code == 2
     assert "Missing argument" in result.stderr
+
+
+def test_python_backbone_from_set_needs_permission(cli):
+    result = cli("inspect", "synthetic_fpn", "--set", "backbone={kind: python, target: 'os:getcwd'}")
+    assert result.exit_code == 2
+    assert "add --allow-python" in result.stderr
+    allowed = cli("inspect", "synthetic_fpn", "--allow-python", "--set", "backbone={kind: python, target: 'os:getcwd'}")
+    assert allowed.exit_code == 2  # now it runs the target, which is no backbone factory
+    assert "takes no keyword" in allowed.stderr or "not a torch.nn.Module" in allowed.stderr

@@ -22,7 +22,7 @@ from fpnscope.analysis.flops import level_costs, module_rows, not_counted, param
 from fpnscope.analysis.shapes import finest_first, measure_levels
 from fpnscope.config.loader import LoadedConfig
 from fpnscope.config.schema import PresetConfig
-from fpnscope.errors import BuildError, FpnscopeError, HeadMismatch, LevelNotFound
+from fpnscope.errors import BuildError, ConfigError, FpnscopeError, HeadMismatch, LevelNotFound
 from fpnscope.models.assemble import build_backbone, build_head, build_neck, select_levels
 from fpnscope.models.model import PyramidModel
 from fpnscope.report import (
@@ -103,8 +103,13 @@ def measure(cfg: PresetConfig, device: torch.device, base_dir: Path | None = Non
         counter.watch(backbone, "backbone")
         if counter.live is not None:
             counter.live.track(x)  # the input batch is live memory too
-        feats: list[Tensor] = _guarded(device, "the backbone's forward", backbone, x)
-        raw_levels = measure_levels(feats, hw, "C", stage="backbone")
+        try:
+            feats: list[Tensor] = _guarded(device, "the backbone's forward", backbone, x)
+        except BuildError as err:
+            raise _maybe_too_small(err, hw, declared) from None
+        raw_levels = measure_levels(
+            feats, hw, "C", stage="backbone", declared=[d.stride for d in declared] if declared else None
+        )
         feats, backbone_levels = finest_first(feats, raw_levels)
         indices = select_levels(
             cfg.neck.in_features, _specs(backbone_levels), "neck.in_features", cfg.neck.default_levels
@@ -118,10 +123,13 @@ def measure(cfg: PresetConfig, device: torch.device, base_dir: Path | None = Non
         inputs = [feats[i] for i in indices]
         for i, tensor in zip(indices, inputs):
             counter.tag(tensor, backbone_levels[i].name)
-        outs: list[Tensor] = _guarded(device, "the neck's forward", neck, inputs)
+        try:
+            outs: list[Tensor] = _guarded(device, "the neck's forward", neck, inputs)
+        except BuildError as err:
+            raise _maybe_too_small(err, hw, neck_specs, "neck") from None
         order = {lvl.name: i for i, lvl in enumerate(backbone_levels)}
         sources = [sorted(counter.tags(t), key=lambda n: order.get(n, 0)) for t in outs]
-        levels = measure_levels(outs, hw, "P", sources, stage="neck")
+        levels = measure_levels(outs, hw, "P", sources, stage="neck", declared=[d.stride for d in neck_specs])
         head, head_indices, head_outputs = None, None, []
         if cfg.head is not None:
             try:
@@ -218,6 +226,21 @@ def inspect_model(
 
         report.crosscheck = fvcore_crosscheck(cfg, run, base_dir)
     return report
+
+
+def _maybe_too_small(
+    err: BuildError, hw: tuple[int, int], declared: list[LevelSpec] | None, stage: str = "backbone"
+) -> FpnscopeError:
+    """A forward that fails on an input smaller than the backbone's coarsest stride is a
+    level-too-small problem; say so instead of quoting a kernel-size error alone."""
+    coarsest = max((s.stride for s in declared), default=32) if declared else 32
+    if min(hw) >= coarsest:
+        return err
+    return ConfigError(
+        f"level-too-small: --input {hw[0]}x{hw[1]} is smaller than the {stage}'s coarsest stride "
+        f"({coarsest}), and its forward fails ({str(err).split(': ', 1)[-1]}); use an input of "
+        f"at least {2 * coarsest} pixels a side"
+    )
 
 
 def memory_info(run: Measurement) -> MemoryInfo | None:

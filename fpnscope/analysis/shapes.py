@@ -18,8 +18,10 @@ def measure_levels(
     prefix: str,
     sources: Sequence[Sequence[str]] = (),
     stage: str = "backbone",
+    declared: Sequence[int] | None = None,
 ) -> list[Level]:
-    """One Level per NCHW map; its stride is inferred from the input size.
+    """One Level per NCHW map; its stride is inferred from the input size (``declared`` strides,
+    one per map, settle sizes that several strides explain, as on tiny inputs).
 
     >>> import torch
     >>> measure_levels([torch.empty(1, 256, 25, 42, device="meta")], (800, 1333), "P")
@@ -33,7 +35,8 @@ def measure_levels(
                 f"{stage}: output {i} is {got}, not an NCHW feature map; a {stage} must return "
                 "a list (or dict) of 4-d maps"
             )
-        stride = infer_stride(input_hw, (int(feat.shape[-2]), int(feat.shape[-1])))
+        prefer = declared[i] if declared is not None and len(declared) == len(feats) else None
+        stride = infer_stride(input_hw, (int(feat.shape[-2]), int(feat.shape[-1])), prefer)
         levels.append(
             Level(
                 name=level_name(prefix, stride),

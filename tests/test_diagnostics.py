@@ -1,0 +1,98 @@
+"""Each alignment diagnostic on a real model, and the memory estimate against known sizes."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from fpnscope.analysis.counter import CostCounter
+from fpnscope.analysis.pipeline import inspect_model
+from fpnscope.config.loader import load_config
+
+
+def findings(target: str, *sets: str):
+    return inspect_model(load_config(target, list(sets))).diagnostics
+
+
+def by_code(items, code: str):
+    return [f for f in items if f.code == code]
+
+
+def test_aligned_input_has_no_findings():
+    assert findings("resnet50_fpn", "input.height=832", "input.width=1344") == []
+
+
+def test_every_misaligned_fusion_point_is_named():
+    items = by_code(findings("synthetic_fpn", "input.height=100", "input.width=130"), "fusion-misalignment")
+    assert [f.level for f in items] == ["P2", "P3", "P4"]
+    p2 = items[0]
+    assert p2.message == "upsampling C3 ×2 gives 26 rows but C2 has 25; upsampling C3 ×2 gives 34 columns but C2 has 33"
+    assert p2.fix == {"input": {"height": 128, "width": 160}}
+
+
+def test_bottom_up_paths_are_checked_on_floor_rounded_backbones():
+    # ConvNeXt-like: every level rounds down, so a stride-2 conv from C3 (166) gives 83, C4 is 83,
+    # but C2 (333) gives 167 where C3 has 166
+    sets = ["backbone={kind: synthetic, channels: [96, 192, 384, 768], strides: [4, 8, 16, 32], rounding: floor}",
+            "neck={kind: pafpn}"]
+    items = by_code(findings("resnet50_fpn", *sets), "fusion-misalignment")
+    messages = " | ".join(f.message for f in items)
+    assert "a stride-2 step down from C2 gives 167 columns but C3 has 166" in messages
+    assert all(f.severity == "warning" for f in items)
+
+
+def test_bifpn_extra_levels_are_fusion_points():
+    items = by_code(findings("efficientdet_d0", "input.height=640", "input.width=832"), "fusion-misalignment")
+    # 640 / 128 = 5 rows at P7, 2 x 5 = 10 = P6's rows; 832 / 128 = 6.5 -> 7 columns, 2 x 7 = 14 vs 13
+    assert [f.level for f in items] == ["P6"]
+    assert items[0].fix == {"input": {"height": 640, "width": 896}}
+
+
+def test_levels_rounded_differently():
+    sets = ["backbone={kind: synthetic, channels: [256, 512], strides: [16, 32], rounding: floor}",
+            "neck={kind: fpn, extra_levels: {count: 1}}"]
+    (rounding,) = [f for f in findings("resnet50_fpn", *sets) if "rounded differently" in f.message]
+    assert rounding.level == "P6"  # C4, C5 round down (floor), the max-pool rounds P6 up
+    assert rounding.fix == {"input": {"height": 832, "width": 1344}}
+
+
+def test_tiny_levels():
+    items = by_code(findings("retinanet_r50_fpn", "input.height=100", "input.width=300"), "level-too-small")
+    assert [f.level for f in items] == ["P7"]
+    assert items[0].message == "P7 is 1×3: its stride 128 is larger than the 100-pixel input height"
+
+
+def test_head_mismatch_and_strict_exit(cli):
+    result = cli("inspect", "resnet50_fpn", "--json")
+    assert result.exit_code == 0  # warnings only
+    assert cli("inspect", "resnet50_fpn", "--json", "--strict").exit_code == 1
+
+
+def test_real_device_run_that_would_not_fit_is_refused(cli):
+    result = cli("inspect", "resnet50_fpn", "--device", "cpu", "--input", "20000", "--batch", "4")
+    assert result.exit_code == 2
+    assert "needs about" in result.stderr and "use --device meta" in result.stderr
+    assert result.stdout == ""
+
+
+def test_memory_estimate_of_a_tiny_model():
+    with torch.device("meta"):
+        net = nn.Sequential(nn.Conv2d(3, 8, 1), nn.ReLU()).eval()
+    x = torch.empty(1, 3, 4, 4, device="meta")  # 192 bytes
+    with CostCounter(net) as counter, torch.no_grad():
+        counter.live.track(x)
+        y = net(x)
+    # the input, the conv's output (512 bytes) and the ReLU's output (512) are alive together
+    assert counter.live.peak == 192 + 512 + 512
+    assert counter.live.current == 192 + 512  # the conv's output is gone, y is still held
+    del y
+
+
+def test_memory_is_reported(cli):
+    report = inspect_model(load_config("resnet50_fpn", ["input.height=256", "input.width=256"]))
+    # parameters in fp32, plus BatchNorm's buffers: two fp32 statistics per channel and an int64 counter
+    bn = [64] + [64, 64, 256, 256] + [64, 64, 256] * 2 + [128, 128, 512, 512] + [128, 128, 512] * 3
+    bn += [256, 256, 1024, 1024] + [256, 256, 1024] * 5 + [512, 512, 2048, 2048] + [512, 512, 2048] * 2
+    assert report.memory.params_bytes == 26_852_416 * 4 + sum(2 * c * 4 + 8 for c in bn)
+    # one 256x256 image: at least the stem's output (64 x 128 x 128 x 4 bytes) was alive at some point
+    assert report.memory.activations_peak_bytes >= 64 * 128 * 128 * 4
