@@ -10,7 +10,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -185,6 +185,88 @@ def inspect(
             render_inspect(report, _console(), strict)
     if report.has_errors or (strict and report.has_warnings):
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def parse_list(text: str, option: str, item: Callable[[str], Any]) -> list[Any]:
+    """``"1,8,32"`` -> [1, 8, 32]; each item parsed by ``item``."""
+    parts = [p.strip() for p in text.split(",")]
+    if not all(parts):
+        raise ConfigError(f"{option} {text!r}: give comma-separated values, like {option} 1,8,32")
+    return [item(p) for p in parts]
+
+
+def _batch(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"--batch {text!r}: a batch size is a positive integer") from None
+    if value <= 0:
+        raise ConfigError(f"--batch {value}: must be a positive integer")
+    return value
+
+
+@app.command()
+def profile(
+    target: TargetArg,
+    device: Annotated[str, typer.Option(help="auto (CUDA when present, else CPU), cpu, cuda[:N] or mps.")] = "auto",
+    batch: Annotated[str | None, typer.Option("--batch", "-b", help="Batch sizes, comma-separated: 1,8,32. [default: the preset's]")] = None,
+    size: Annotated[
+        str | None, typer.Option("--input", "-i", help="Input sizes, comma-separated: 512,640,800x1333. [default: the preset's]")
+    ] = None,
+    dtype: Annotated[str, typer.Option(help="fp32, or fp16 / bf16 through autocast (bf16 on the CPU).")] = "fp32",
+    mode: Annotated[str, typer.Option(help="infer (inference mode) or train (forward + backward).")] = "infer",
+    channels_last: Annotated[bool, typer.Option("--channels-last", help="Model and inputs in channels-last memory format.")] = False,
+    compile_: Annotated[bool, typer.Option("--compile", help="torch.compile each stage; compile time is reported apart.")] = False,
+    cuda_graphs: Annotated[bool, typer.Option("--cuda-graphs", help="Capture each stage in a CUDA graph and time its replays.")] = False,
+    warmup: Annotated[int, typer.Option(min=0, help="Untimed calls before timing.")] = 3,
+    iters: Annotated[int, typer.Option(min=0, help="Timed calls per stage; 0: at least 10 and at least one second.")] = 0,
+    sets: SetOpt = [],  # noqa: B006
+    allow_python: AllowPythonOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Latency, throughput and memory of the model and of each stage, on CUDA or the CPU.
+
+    Warm-up excluded, device synchronised around the timed region (CUDA events on a GPU), median,
+    p10, p90, mean and standard deviation over many calls on rotating random inputs.
+    """
+    with _cli_errors():
+        from fpnscope.config.loader import load_config
+
+        sizes = parse_list(size, "--input", parse_size) if size else None
+        batches = parse_list(batch, "--batch", _batch) if batch else None
+        loaded = load_config(target, list(sets))
+        check_python_allowed(loaded, allow_python, sets)
+        from fpnscope.analysis.profile import profile_model
+        from fpnscope.report_profile import ProfileSettings
+
+        settings = ProfileSettings(dtype=dtype, mode=mode, channels_last=channels_last, compile=compile_,
+                                   cuda_graphs=cuda_graphs, warmup=warmup, iters=iters)
+        with _progress() as on_point:
+            report = profile_model(loaded, device, settings, sizes, batches, on_point)
+        if as_json:
+            _print_json(report.to_dict())
+        else:
+            from fpnscope.render_profile import render_profile
+
+            render_profile(report, _console())
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[int, int, str], None]]:
+    """A progress bar on stderr (shown only on a terminal), fed with (done, total, label)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("profiling {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=_console(stderr=True), transient=True,
+    )
+    task = progress.add_task("", total=None)
+
+    def update(done: int, total: int, label: str) -> None:
+        progress.update(task, completed=done, total=total, description=label)
+
+    with progress:
+        yield update
 
 
 @presets_app.command("list")

@@ -161,11 +161,11 @@ class CostCounter(TorchDispatchMode):
                     self._tags[leaf] = self._tags.get(leaf, frozenset()) | sources
 
     # --- totals -----------------------------------------------------------------------------
-    def total(self, prefix: str) -> Cost:
-        """MACs and element-wise ops of a module and everything under it."""
+    def total(self, prefix: str = "") -> Cost:
+        """MACs and element-wise ops of a module and everything under it ("": of everything)."""
         total = Cost()
         for name, cost in self.own.items():
-            if name == prefix or name.startswith(prefix + "."):
+            if not prefix or name == prefix or name.startswith(prefix + "."):
                 total.macs += cost.macs
                 total.elementwise += cost.elementwise
         return total

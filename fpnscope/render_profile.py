@@ -1,0 +1,122 @@
+"""ProfileReport to rich tables: one row per stage for a single point, one row per point for a sweep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from fpnscope.fmt import si, size_bytes
+from fpnscope.render import _print_spaced, _right, _table
+from fpnscope.report_profile import ProfilePoint, ProfileReport, StageProfile
+
+
+def _ms(value: float) -> str:
+    return f"{value:.2f}" if value < 100 else f"{value:.1f}"
+
+
+def _flops(stage: StageProfile) -> str:
+    return "" if stage.flops is None else si(stage.flops)
+
+
+def _tflops(stage: StageProfile) -> str:
+    return "" if stage.tflops is None else f"{stage.tflops:.3f}" if stage.tflops < 1 else f"{stage.tflops:.2f}"
+
+
+def _memory(stage: StageProfile) -> str:
+    measured = size_bytes(stage.measured_peak_bytes) if stage.measured_peak_bytes is not None else "—"
+    estimated = size_bytes(stage.estimated_peak_bytes) if stage.estimated_peak_bytes is not None else "—"
+    return f"{measured} / {estimated}"
+
+
+def stage_table(point: ProfilePoint, mode: str) -> Table:
+    """Every timed stage of one point."""
+    table = _table(
+        f"Latency per stage · batch {point.batch} · {point.height}×{point.width}",
+        ("Stage", {"style": "bold"}),
+        ("Median ms", _right()),
+        ("p10–p90 ms", _right()),
+        ("±std", _right()),
+        ("img/s", _right()),
+        ("FLOPs" + (" fwd+bwd" if mode == "train" else ""), _right()),
+        ("TFLOP/s", _right()),
+        ("Peak meas. / est.", _right()),
+    )
+    for name, stage in point.stages.items():
+        t = stage.timing
+        table.add_row(
+            ("  " if name.startswith("head ") else "") + name,
+            _ms(t.median_ms),
+            f"{_ms(t.p10_ms)}–{_ms(t.p90_ms)}",
+            _ms(t.std_ms),
+            f"{stage.throughput_ips:,.1f}",
+            _flops(stage),
+            _tflops(stage),
+            _memory(stage),
+        )
+    table.caption = (
+        "Each stage is timed on inputs cached from the stage before. Peak memory: measured on CUDA "
+        "above what was already allocated / estimated on the meta device (activations only)."
+    )
+    return table
+
+
+def sweep_table(report: ProfileReport) -> Table:
+    """One row per (input, batch) point."""
+    table = _table(
+        "Sweep",
+        ("Input", {"style": "bold", "no_wrap": True}),
+        ("Batch", _right()),
+        ("Median ms", _right()),
+        ("p10–p90 ms", _right()),
+        ("img/s", _right()),
+        ("TFLOP/s", _right()),
+        ("Stages ms b / n / h", _right()),
+        ("Peak meas. / est.", _right()),
+    )
+    for point in report.points:
+        label = f"{point.height}×{point.width}"
+        if point.status != "ok":
+            table.add_row(label, str(point.batch), Text(point.status.upper(), style="bold red"),
+                          Text(point.message or "", style="dim"), "", "", "", "")
+            continue
+        model = point.stages["model"]
+        parts = [point.stages.get(s) for s in ("backbone", "neck", "head")]
+        split = " / ".join(_ms(p.timing.median_ms) for p in parts if p is not None)
+        table.add_row(
+            label, str(point.batch), _ms(model.timing.median_ms),
+            f"{_ms(model.timing.p10_ms)}–{_ms(model.timing.p90_ms)}",
+            f"{model.throughput_ips:,.1f}", _tflops(model), split, _memory(model),
+        )
+    table.caption = "--json has every stage of every point."
+    return table
+
+
+def render_profile(report: ProfileReport, console: Console) -> None:
+    """Print the whole ``profile`` report."""
+    d, s = report.device, report.settings
+    head = Text(report.model, style="bold")
+    if report.description:
+        head.append(f"  {report.description}", style="dim")
+    head.append(f"\n{d.name} ({d.used}) · torch {d.torch} · {d.threads} CPU threads")
+    flags = [s.dtype, s.mode] + [f for f, on in (("channels-last", s.channels_last), ("compile", s.compile),
+                                                  ("cuda-graphs", s.cuda_graphs)) if on]
+    head.append(f"\n{' · '.join(flags)} · warm-up {s.warmup} · "
+                + (f"{s.iters} iterations" if s.iters else "≥10 iterations and ≥1 s per stage"), style="dim")
+    if d.note:
+        head.append(f"\nnote: {d.note}", style="yellow")
+    parts: list[Any] = [head]
+    ok = [p for p in report.points if p.status == "ok"]
+    if len(report.points) == 1 and ok:
+        parts.append(stage_table(ok[0], s.mode))
+        if ok[0].params_bytes is not None:
+            parts.append(Text(f"Parameters and buffers: {size_bytes(ok[0].params_bytes)}", style="dim"))
+    else:
+        parts.append(sweep_table(report))
+    for point in report.points:
+        if point.compile_seconds is not None:
+            parts.append(Text(f"torch.compile: {point.compile_seconds:.1f} s at {point.batch}×{point.height}×{point.width} "
+                              "(first calls, not in the latencies)", style="dim"))
+    _print_spaced(console, parts)
