@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from fpnscope.config.loader import apply_overrides, deep_merge, load_config, load_raw, resolve
 from fpnscope.config.presets import preset_names
@@ -206,5 +207,5 @@ def test_json_schema_describes_every_kind():
 
 def test_models_are_frozen():
     neck = FPNNeck(kind="fpn")
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         neck.out_channels = 3  # type: ignore[misc]

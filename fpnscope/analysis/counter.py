@@ -160,6 +160,24 @@ class CostCounter(TorchDispatchMode):
                 if isinstance(leaf, Tensor):
                     self._tags[leaf] = self._tags.get(leaf, frozenset()) | sources
 
+    # --- carrying costs over ---------------------------------------------------------------
+    def absorb(self, other: CostCounter) -> None:
+        """Add ``other``'s counts to this counter (a stage measured once and reused)."""
+        for name, cost in other.own.items():
+            mine = self.own[name]
+            mine.macs += cost.macs
+            mine.elementwise += cost.elementwise
+            mine.calls += cost.calls
+            mine.out_shape = cost.out_shape
+        for key, cost in other.by_shape.items():
+            self.by_shape[key].macs += cost.macs
+            self.by_shape[key].elementwise += cost.elementwise
+        for op, record in other.uncounted.items():
+            self.uncounted[op].calls += record.calls
+            self.uncounted[op].modules |= record.modules
+        if self.live is not None and other.live is not None:
+            self.live.peak = max(self.live.peak, other.live.peak)
+
     # --- totals -----------------------------------------------------------------------------
     def total(self, prefix: str = "") -> Cost:
         """MACs and element-wise ops of a module and everything under it ("": of everything)."""

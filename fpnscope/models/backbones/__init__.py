@@ -22,7 +22,7 @@ def build_backbone(
     >>> specs
     [LevelSpec(name='C3', channels=64, stride=8)]
     """
-    kind = getattr(cfg, "kind")
+    kind = cfg.kind  # type: ignore[attr-defined]
     if kind == "timm":
         from fpnscope.models.backbones.from_timm import build_timm
 
