@@ -102,6 +102,88 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
+def resolve_format(fmt: str | None, as_json: bool, output: str | None) -> str:
+    """The output format from --format, --json and --output's extension, in that order."""
+    if as_json:
+        if fmt not in (None, "json"):
+            raise ConfigError(f"--json and --format {fmt} disagree; give one of them")
+        return "json"
+    if fmt is not None:
+        if fmt not in FORMATS or fmt == "svg":
+            raise ConfigError(f"--format {fmt!r}: use table, json, csv or markdown (--output FILE.svg for a picture)")
+        return fmt
+    if output is not None:
+        suffix = os.path.splitext(output)[1].lower()
+        by_suffix = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".svg": "svg", ".txt": "table"}
+        if suffix not in by_suffix:
+            raise ConfigError(f"--output {output}: say the format with --format, or end the name in .json .csv .md .txt or .svg")
+        return by_suffix[suffix]
+    return "table"
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ConfigError(f"--output {path}: the folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".fpnscope-", suffix=".tmp")
+    except OSError as err:
+        raise ConfigError(f"--output {path}: cannot write in {folder}: {err.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # as a plain open() would create it, not mkstemp's 0600
+        os.replace(tmp, path)
+    except BaseException as err:
+        os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise ConfigError(f"--output {path}: cannot write: {err.strerror}") from None
+        raise
+
+
+def emit(
+    fmt: str,
+    output: str | None,
+    data: Callable[[], Any],
+    tables: Callable[[], Any],
+    draw: Callable[[Any], None],
+    title: str,
+) -> None:
+    """Print or write a report in ``fmt``: JSON from ``data``, CSV and Markdown from ``tables``,
+    the terminal view (and its SVG or text copy) from ``draw``."""
+    from fpnscope.render_plain import to_csv, to_markdown
+
+    if fmt == "json":
+        text = json.dumps(data(), indent=2) + "\n"
+    elif fmt == "csv":
+        text = to_csv(tables())
+    elif fmt == "markdown":
+        text = to_markdown(tables(), title)
+    elif output is None:
+        draw(_console())
+        return
+    else:
+        import io
+
+        from rich.console import Console
+
+        recorder = Console(record=True, width=100, file=io.StringIO(), force_terminal=fmt == "svg", highlight=False)
+        draw(recorder)
+        text = recorder.export_svg(title=title) if fmt == "svg" else recorder.export_text()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)
+        _stderr(f"wrote {output}")
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"fpnscope {__version__}")
@@ -126,7 +208,16 @@ SetOpt = Annotated[
     list[str],
     typer.Option("--set", "-s", help="Override a key: key.path=value (YAML value). Repeatable."),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout (short for --format json).")]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", "-f", help="table, json, csv or markdown. [default: from --output's extension, else table]"),
+]
+OutputOpt = Annotated[
+    str | None,
+    typer.Option("--output", "-o", help="Write the report to this file (.json .csv .md .txt, or .svg for a picture)."),
+]
+FORMATS = {"table": ".txt", "json": ".json", "csv": ".csv", "markdown": ".md", "svg": ".svg"}
 AllowPythonOpt = Annotated[
     bool,
     typer.Option("--allow-python", help="Let a YAML file that is not a bundled preset import and run its python backbone."),
@@ -161,6 +252,8 @@ def inspect(
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too, not only on errors.")] = False,
     allow_python: AllowPythonOpt = False,
     as_json: JsonOpt = False,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
 ) -> None:
     """Levels, shapes, strides, channels, cost per stage and alignment diagnostics of a model.
 
@@ -169,6 +262,7 @@ def inspect(
     with _cli_errors():
         if flops_backend not in ("torch", "fvcore"):
             raise ConfigError(f"--flops-backend {flops_backend!r}: use torch or fvcore")
+        fmt = resolve_format(fmt, as_json, output)
         from fpnscope.config.loader import load_config
 
         overrides = _overrides(sets, size, batch)
@@ -177,12 +271,11 @@ def inspect(
         from fpnscope.analysis.pipeline import inspect_model
 
         report = inspect_model(loaded, device=device, depth=depth, flops_backend=flops_backend)
-        if as_json:
-            _print_json(report.to_dict())
-        else:
-            from fpnscope.render import render_inspect
+        from fpnscope.render import render_inspect
+        from fpnscope.render_plain import inspect_tables
 
-            render_inspect(report, _console(), strict)
+        emit(fmt, output, report.to_dict, lambda: inspect_tables(report),
+             lambda console: render_inspect(report, console, strict), f"fpnscope inspect {loaded.name}")
     if report.has_errors or (strict and report.has_warnings):
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -223,6 +316,8 @@ def profile(
     sets: SetOpt = [],  # noqa: B006
     allow_python: AllowPythonOpt = False,
     as_json: JsonOpt = False,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
 ) -> None:
     """Latency, throughput and memory of the model and of each stage, on CUDA or the CPU.
 
@@ -232,6 +327,7 @@ def profile(
     with _cli_errors():
         from fpnscope.config.loader import load_config
 
+        fmt = resolve_format(fmt, as_json, output)
         sizes = parse_list(size, "--input", parse_size) if size else None
         batches = parse_list(batch, "--batch", _batch) if batch else None
         loaded = load_config(target, list(sets))
@@ -243,21 +339,124 @@ def profile(
                                    cuda_graphs=cuda_graphs, warmup=warmup, iters=iters)
         with _progress() as on_point:
             report = profile_model(loaded, device, settings, sizes, batches, on_point)
-        if as_json:
-            _print_json(report.to_dict())
-        else:
-            from fpnscope.render_profile import render_profile
+        from fpnscope.render_plain import profile_tables
+        from fpnscope.render_profile import render_profile
 
-            render_profile(report, _console())
+        emit(fmt, output, report.to_dict, lambda: profile_tables(report),
+             lambda console: render_profile(report, console), f"fpnscope profile {loaded.name}")
+
+
+@app.command()
+def compare(
+    targets: Annotated[list[str], typer.Argument(help="Presets, YAML files or saved `inspect --json` reports; the first is the baseline.")],
+    neck: Annotated[str | None, typer.Option("--neck", help="Neck kinds to put on the (one) target, comma-separated: fpn,pafpn,bifpn.")] = None,
+    variant: Annotated[
+        list[str], typer.Option("--variant", help="Another variant of the first target: 'name: key=value,key=value' (bare keys are neck keys). Repeatable.")
+    ] = [],  # noqa: B006
+    size: InputOpt = None,
+    batch: BatchOpt = None,
+    sets: SetOpt = [],  # noqa: B006
+    profile_: Annotated[bool, typer.Option("--profile", help="Also time each variant with the profile harness.")] = False,
+    device: Annotated[str, typer.Option(help="Device for --profile: auto, cpu, cuda[:N] or mps.")] = "auto",
+    sort: Annotated[str | None, typer.Option("--sort", help="Sort the variants after the baseline by params, macs, flops, memory, latency, throughput or name.")] = None,
+    metric: Annotated[str, typer.Option("--metric", help="The bar chart's metric: params, macs, flops, memory, latency or throughput.")] = "macs",
+    fail_on: Annotated[
+        list[str], typer.Option("--fail-on", help="Budget: exit 1 when exceeded, e.g. 'macs>+5%' (vs the baseline) or 'params>30M'. Repeatable.")
+    ] = [],  # noqa: B006
+    allow_python: AllowPythonOpt = False,
+    as_json: JsonOpt = False,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Variants side by side: params, MACs and FLOPs per stage, levels, memory, latency, with deltas.
+
+    Exit code 1 when a --fail-on budget is exceeded.
+    """
+    with _cli_errors():
+        from fpnscope.analysis.compare import compare_models, plan_variants
+        from fpnscope.config.variants import parse_variant
+        from fpnscope.report_compare import METRICS, Budget
+
+        fmt = resolve_format(fmt, as_json, output)
+        if metric not in METRICS:
+            raise ConfigError(f"--metric {metric!r}: use one of {', '.join(METRICS)}")
+        if sort is not None and sort not in (*METRICS, "name"):
+            raise ConfigError(f"--sort {sort!r}: use one of {', '.join((*METRICS, 'name'))}")
+        budgets = [Budget.parse(b) for b in fail_on]
+        needs_time = [m for m in (metric, sort, *(b.metric for b in budgets)) if m in ("latency", "throughput")]
+        if needs_time and not profile_:
+            raise ConfigError(f"{needs_time[0]} is measured only with --profile; add --profile")
+        necks = parse_list(neck, "--neck", str) if neck else []
+        plan = plan_variants(targets, necks, [parse_variant(v) for v in variant])
+        overrides = _overrides(sets, size, batch)
+        settings = None
+        if profile_:
+            from fpnscope.report_profile import ProfileSettings
+
+            settings = ProfileSettings(stages=False)
+        with _progress("comparing") as on_variant:
+            report = compare_models(
+                plan, overrides, profile=settings, device=device, metric=metric,
+                check=lambda loaded, spec: check_python_allowed(loaded, allow_python, [*overrides, *spec.overrides]),
+                on_variant=on_variant,
+            )
+        if sort is not None:
+            report.variants[1:] = sorted(
+                report.variants[1:],
+                key=lambda v: (v.status != "ok", v.name if sort == "name" else (v.value(sort) or 0)),
+                reverse=sort == "throughput",
+            )
+        report.check(budgets)
+        from fpnscope.render_compare import compare_tables, render_compare
+
+        emit(fmt, output, report.to_dict, lambda: compare_tables(report),
+             lambda console: render_compare(report, console), "fpnscope compare")
+    if report.over_budget:
+        for check in report.over_budget:
+            _stderr(f"over budget: {check.variant}: {check.expression} ({check.value:+.1f}{'%' if check.expression.endswith('%') else ''})")
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
+def graph(
+    target: TargetArg,
+    size: InputOpt = None,
+    batch: BatchOpt = None,
+    sets: SetOpt = [],  # noqa: B006
+    allow_python: AllowPythonOpt = False,
+    as_json: JsonOpt = False,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """The neck's dataflow: input levels, lateral, top-down and bottom-up paths, fusion nodes, outputs.
+
+    Derived from the built module's forward on meta tensors, so it is right for every neck,
+    a user's own included.
+    """
+    with _cli_errors():
+        from fpnscope.config.loader import load_config
+
+        fmt = resolve_format(fmt, as_json, output)
+        overrides = _overrides(sets, size, batch)
+        loaded = load_config(target, overrides)
+        check_python_allowed(loaded, allow_python, sets)
+        from fpnscope.analysis.graph import neck_graph
+        from fpnscope.render_graph import graph_tables, render_graph
+
+        base_dir = None if loaded.source.bundled else loaded.source.path.parent
+        report = neck_graph(loaded.config, base_dir)
+        report.model = loaded.name
+        emit(fmt, output, report.to_dict, lambda: graph_tables(report),
+             lambda console: render_graph(report, console), f"fpnscope graph {loaded.name}")
 
 
 @contextmanager
-def _progress() -> Iterator[Callable[[int, int, str], None]]:
+def _progress(verb: str = "profiling") -> Iterator[Callable[[int, int, str], None]]:
     """A progress bar on stderr (shown only on a terminal), fed with (done, total, label)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     progress = Progress(
-        TextColumn("profiling {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn(verb + " {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=_console(stderr=True), transient=True,
     )
     task = progress.add_task("", total=None)
@@ -270,9 +469,10 @@ def _progress() -> Iterator[Callable[[int, int, str], None]]:
 
 
 @presets_app.command("list")
-def presets_list(as_json: JsonOpt = False) -> None:
+def presets_list(as_json: JsonOpt = False, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
     """Every bundled preset: name, backbone, neck, output levels, description."""
     with _cli_errors():
+        fmt = resolve_format(fmt, as_json, output)
         from fpnscope.config.loader import load_raw, resolve
         from fpnscope.config.presets import preset_names
         from fpnscope.config.summary import level_range, pyramid_levels
@@ -291,12 +491,11 @@ def presets_list(as_json: JsonOpt = False) -> None:
                     "description": raw.get("description", ""),
                 }
             )
-        if as_json:
-            _print_json(rows)
-            return
         from fpnscope.render import render_presets
+        from fpnscope.render_plain import presets_tables
 
-        render_presets(rows, _console(), level_range)
+        emit(fmt, output, lambda: rows, lambda: presets_tables(rows),
+             lambda console: render_presets(rows, console, level_range), "fpnscope presets")
 
 
 @presets_app.command("show")

@@ -99,19 +99,20 @@ def to_csv(tables: Sequence[PlainTable]) -> str:
 
 
 def _md(cell: Cell) -> str:
-    text = "" if cell is None else f"{cell:,}" if isinstance(cell, int) and not isinstance(cell, bool) else str(cell)
+    big = isinstance(cell, int) and not isinstance(cell, bool) and abs(cell) >= 10_000
+    text = "" if cell is None else f"{cell:,}" if big else str(cell)
     return text.replace("|", "\\|").replace("\n", " ")
 
 
 def to_markdown(tables: Sequence[PlainTable], title: str | None = None) -> str:
     """Every table under its own heading.
 
-    >>> print(to_markdown([PlainTable("T", ["a", "b"], [[1, 2500]])]).strip())
+    >>> print(to_markdown([PlainTable("T", ["a", "b"], [[1, 25000]])]).strip())
     ### T
     <BLANKLINE>
     | a | b |
     |---|---|
-    | 1 | 2,500 |
+    | 1 | 25,000 |
     """
     parts = [f"## {title}\n"] if title else []
     for table in tables:

@@ -143,6 +143,7 @@ class ProfileSettings:
     warmup: int = 3
     iters: int = 0  # 0: at least 10 calls and one second
     cudnn_benchmark: bool = True
+    stages: bool = True  # time backbone, neck and head apart too (compare times the model only)
 
 
 @dataclass

@@ -260,7 +260,8 @@ def profile_point(
         return torch.autocast(device.type, dtype=dtype, cache_enabled=not settings.cuda_graphs)
 
     compile_seconds = 0.0
-    for stage in stage_calls(model, xs, train, _per_level(cfg)):
+    calls = stage_calls(model, xs, train, _per_level(cfg))
+    for stage in calls if settings.stages else calls[:1]:
         module = stage.module
         if settings.compile:
             mode = "reduce-overhead" if settings.cuda_graphs else None

@@ -7,7 +7,7 @@ descriptions without paying for validation.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -180,8 +180,13 @@ class LoadedConfig:
         return self.config.name or self.source.path.stem
 
 
-def load_config(target: str, overrides: Sequence[str] = ()) -> LoadedConfig:
-    """Load a bundled preset by name or a YAML file by path, then apply ``--set`` overrides.
+def load_config(
+    target: str,
+    overrides: Sequence[str] = (),
+    transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> LoadedConfig:
+    """Load a bundled preset by name or a YAML file by path, then apply ``--set`` overrides
+    (and ``transform``, which compare uses to swap the neck kind).
 
     >>> load_config("synthetic_fpn", ["neck.out_channels=128"]).config.neck.out_channels
     128
@@ -189,5 +194,8 @@ def load_config(target: str, overrides: Sequence[str] = ()) -> LoadedConfig:
     from fpnscope.config.validate import validate  # pydantic is imported only when validating
 
     source = resolve(target)
-    raw = apply_overrides(load_raw(source), overrides)
+    raw = load_raw(source)
+    if transform is not None:
+        raw = transform(raw)
+    raw = apply_overrides(raw, overrides)
     return LoadedConfig(validate(raw, source.label), source)

@@ -35,6 +35,7 @@ class ExtraLevels(nn.Module):
         super().__init__()
         self.count, self.mode, self.source = count, mode, source
         self.relu_between = relu_between
+        self.convs = nn.ModuleList()  # stays empty for max-pool levels
         if mode == "conv":
             first = in_channels if source == "c5" else out_channels
             conv = {"norm": norm, "act": act, "gn_groups": gn_groups}

@@ -1,0 +1,155 @@
+"""What ``fpnscope compare`` found: one row per variant, the first one the baseline. Plain data.
+
+JSON contract: ``variants``: list of {name, source, status ("ok" | "error"), error, params,
+macs, flops (each {total, backbone, neck, head}), levels (["P3:256", ...]), memory_bytes
+(parameters + estimated activation peak), latency_ms, throughput_ips, level_macs ({stride: MACs}),
+delta ({metric: relative change against the baseline})}; ``baseline``; ``metric``; ``budgets``
+(each {expression, variant, value, limit, exceeded}).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from fpnscope import __version__
+from fpnscope.errors import ConfigError
+
+METRICS = ("params", "macs", "flops", "memory", "latency", "throughput")
+LOWER_IS_BETTER = {"params": True, "macs": True, "flops": True, "memory": True, "latency": True, "throughput": False}
+_SUFFIX = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+
+
+@dataclass
+class VariantResult:
+    """One compared model, from a live analysis or a saved ``inspect --json`` report."""
+
+    name: str
+    source: str
+    status: str = "ok"
+    error: str | None = None
+    params: dict[str, int | None] = field(default_factory=dict)
+    macs: dict[str, int | None] = field(default_factory=dict)
+    flops: dict[str, int | None] = field(default_factory=dict)
+    levels: list[str] = field(default_factory=list)
+    memory_bytes: int | None = None
+    latency_ms: float | None = None
+    throughput_ips: float | None = None
+    level_macs: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_inspect(cls, name: str, source: str, data: dict[str, Any]) -> VariantResult:
+        """From the ``inspect --json`` document (live or saved)."""
+        memory = data.get("memory") or {}
+        level_macs: dict[int, int] = {}
+        for row in data.get("level_costs", []):
+            if row.get("stride"):
+                level_macs[int(row["stride"])] = sum(v or 0 for v in row["macs"].values())
+        return cls(
+            name=name,
+            source=source,
+            params=dict(data["params"]),
+            macs=dict(data["macs"]),
+            flops=dict(data["flops"]),
+            levels=[f"{lvl['name']}:{lvl['channels']}" for lvl in data["levels"]],
+            memory_bytes=memory.get("total_bytes"),
+            level_macs=level_macs,
+        )
+
+    def value(self, metric: str) -> float | None:
+        """The figure ``metric`` names (totals for params, macs, flops)."""
+        if metric in ("params", "macs", "flops"):
+            return getattr(self, metric).get("total")
+        return {"memory": self.memory_bytes, "latency": self.latency_ms, "throughput": self.throughput_ips}[metric]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """``--fail-on`` as parsed: ``macs>+5%`` (relative to the baseline) or ``params>30M`` (absolute)."""
+
+    expression: str
+    metric: str
+    limit: float
+    relative: bool
+
+    @classmethod
+    def parse(cls, text: str) -> Budget:
+        """Parse one budget expression.
+
+        >>> Budget.parse("macs>+5%"), Budget.parse("params > 30M").limit
+        (Budget(expression='macs>+5%', metric='macs', limit=5.0, relative=True), 30000000.0)
+        """
+        match = re.fullmatch(r"\s*(\w+)\s*>\s*([+-]?\d+(?:\.\d+)?)\s*(%|[KMGT]?)\s*", text)
+        if not match or match.group(1) not in METRICS:
+            raise ConfigError(
+                f"--fail-on {text!r}: expected METRIC>+N% (relative to the first variant) or METRIC>N[K|M|G|T] "
+                f"(absolute), with METRIC one of {', '.join(METRICS)}; e.g. --fail-on 'macs>+5%'"
+            )
+        metric, number, unit = match.groups()
+        relative = unit == "%"
+        return cls(text.strip(), metric, float(number) * (1 if relative else _SUFFIX[unit]), relative)
+
+
+@dataclass(frozen=True)
+class BudgetCheck:
+    """One budget against one variant."""
+
+    expression: str
+    variant: str
+    value: float
+    limit: float
+    exceeded: bool
+
+
+@dataclass
+class CompareReport:
+    """Every variant, the first one the baseline."""
+
+    variants: list[VariantResult]
+    metric: str = "macs"
+    budgets: list[BudgetCheck] = field(default_factory=list)
+
+    @property
+    def baseline(self) -> VariantResult:
+        return self.variants[0]
+
+    def delta(self, variant: VariantResult, metric: str) -> float | None:
+        """Relative change of ``metric`` against the baseline (0.125 = +12.5%)."""
+        base, value = self.baseline.value(metric), variant.value(metric)
+        if base in (None, 0) or value is None or self.baseline.status != "ok":
+            return None
+        return (value - base) / base  # type: ignore[operator]
+
+    def check(self, budgets: list[Budget]) -> None:
+        """Evaluate budgets against every variant (relative ones skip the baseline)."""
+        self.budgets = []
+        for budget in budgets:
+            for variant in self.variants:
+                if variant.status != "ok" or (budget.relative and variant is self.baseline):
+                    continue
+                value = 100 * d if budget.relative and (d := self.delta(variant, budget.metric)) is not None else None
+                if not budget.relative:
+                    value = variant.value(budget.metric)
+                if value is None:
+                    continue
+                self.budgets.append(BudgetCheck(budget.expression, variant.name, value, budget.limit, value > budget.limit))
+
+    @property
+    def over_budget(self) -> list[BudgetCheck]:
+        return [b for b in self.budgets if b.exceeded]
+
+    def to_dict(self) -> dict[str, Any]:
+        variants = []
+        for v in self.variants:
+            row = asdict(v)
+            row["level_macs"] = {str(k): n for k, n in v.level_macs.items()}
+            row["delta"] = {m: self.delta(v, m) for m in METRICS} if v is not self.baseline else {}
+            variants.append(row)
+        return {
+            "tool": {"name": "fpnscope", "version": __version__, "command": "compare"},
+            "baseline": self.baseline.name,
+            "metric": self.metric,
+            "variants": variants,
+            "budgets": [asdict(b) for b in self.budgets],
+        }

@@ -1,0 +1,60 @@
+"""The neck's dataflow graph as plain data; ``to_dict()`` is the ``graph --json`` output.
+
+JSON contract: ``nodes``: list of {id, kind ("input" | "block" | "fusion" | "op"), role ("input",
+"lateral", "top-down", "bottom-up", "fusion", "transform", "upsample", "downsample"), label,
+level, shape, inputs (node ids)}; ``outputs``: {level name: node id}; ``summary``: node counts by
+role, and ``fusion/N`` for fusion nodes of N inputs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from fpnscope import __version__
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """One node: a backbone level, a block of layers, a fusion or a resize."""
+
+    id: int
+    kind: str
+    role: str
+    label: str
+    level: str
+    shape: tuple[int, ...]
+    inputs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class GraphReport:
+    """The dataflow of one neck."""
+
+    model: str
+    neck: str
+    inputs: list[str]
+    nodes: list[GraphNode]
+    outputs: dict[str, int | None]
+    output_shapes: dict[str, tuple[int, ...]]
+
+    def summary(self) -> dict[str, int]:
+        """Nodes by role, and fusion nodes by their number of inputs (``fusion/2``)."""
+        counts = Counter(node.role for node in self.nodes)
+        for node in self.nodes:
+            if node.role == "fusion":
+                counts[f"fusion/{len(node.inputs)}"] += 1
+        return dict(counts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tool": {"name": "fpnscope", "version": __version__, "command": "graph"},
+            "model": self.model,
+            "neck": self.neck,
+            "inputs": self.inputs,
+            "nodes": [asdict(n) | {"shape": list(n.shape)} for n in self.nodes],
+            "outputs": self.outputs,
+            "output_shapes": {k: list(v) for k, v in self.output_shapes.items()},
+            "summary": self.summary(),
+        }
