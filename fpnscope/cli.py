@@ -25,8 +25,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain click help and errors: rich's help formatter alone costs more than importing typer
+    rich_markup_mode=None,
 )
-presets_app = typer.Typer(help="Bundled presets: list them, show one.", no_args_is_help=True)
+presets_app = typer.Typer(help="Bundled presets: list them, show one.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(presets_app, name="presets")
 
 EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 130
@@ -148,6 +150,13 @@ def write_atomic(path: str, text: str) -> None:
         raise
 
 
+def _lazy(module: str, name: str) -> Any:
+    """``fpnscope.<module>.<name>``, imported when used: rich is not needed to print JSON."""
+    import importlib
+
+    return getattr(importlib.import_module(f"fpnscope.{module}"), name)
+
+
 def emit(
     fmt: str,
     output: str | None,
@@ -158,14 +167,12 @@ def emit(
 ) -> None:
     """Print or write a report in ``fmt``: JSON from ``data``, CSV and Markdown from ``tables``,
     the terminal view (and its SVG or text copy) from ``draw``."""
-    from fpnscope.render_plain import to_csv, to_markdown
-
     if fmt == "json":
         text = json.dumps(data(), indent=2) + "\n"
     elif fmt == "csv":
-        text = to_csv(tables())
+        text = _lazy("render_plain", "to_csv")(tables())
     elif fmt == "markdown":
-        text = to_markdown(tables(), title)
+        text = _lazy("render_plain", "to_markdown")(tables(), title)
     elif output is None:
         draw(_console())
         return
@@ -199,7 +206,9 @@ def _main(
     """Inspect, cost and compare feature-pyramid vision models (backbone -> neck -> head)."""
 
 
-TargetArg = Annotated[str, typer.Argument(help="A bundled preset name (see `presets list`) or a YAML file.")]
+TargetArg = Annotated[
+    str, typer.Argument(metavar="TARGET", help="A bundled preset name (see `presets list`) or a YAML file.")
+]
 InputOpt = Annotated[
     str | None, typer.Option("--input", "-i", help="Input size HxW, or one number for a square. [default: the preset's]")
 ]
@@ -255,7 +264,10 @@ def inspect(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """Levels, shapes, strides, channels, cost per stage and alignment diagnostics of a model.
+    """Levels, costs and alignment diagnostics of a model.
+
+    Every pyramid level (name, shape, stride, channels, the inputs that fed it), parameters, MACs
+    and FLOPs per stage and per level, estimated memory, and the diagnostics with their fixes.
 
     Exit code 0: no errors found; 1: alignment errors found (or warnings, with --strict); 2: bad input.
     """
@@ -271,11 +283,8 @@ def inspect(
         from fpnscope.analysis.pipeline import inspect_model
 
         report = inspect_model(loaded, device=device, depth=depth, flops_backend=flops_backend)
-        from fpnscope.render import render_inspect
-        from fpnscope.render_plain import inspect_tables
-
-        emit(fmt, output, report.to_dict, lambda: inspect_tables(report),
-             lambda console: render_inspect(report, console, strict), f"fpnscope inspect {loaded.name}")
+        emit(fmt, output, report.to_dict, lambda: _lazy("render_plain", "inspect_tables")(report),
+             lambda console: _lazy("render", "render_inspect")(report, console, strict), f"fpnscope inspect {loaded.name}")
     if report.has_errors or (strict and report.has_warnings):
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -319,7 +328,7 @@ def profile(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """Latency, throughput and memory of the model and of each stage, on CUDA or the CPU.
+    """Latency, throughput and memory per stage, on CUDA or the CPU.
 
     Warm-up excluded, device synchronised around the timed region (CUDA events on a GPU), median,
     p10, p90, mean and standard deviation over many calls on rotating random inputs.
@@ -339,16 +348,16 @@ def profile(
                                    cuda_graphs=cuda_graphs, warmup=warmup, iters=iters)
         with _progress() as on_point:
             report = profile_model(loaded, device, settings, sizes, batches, on_point)
-        from fpnscope.render_plain import profile_tables
-        from fpnscope.render_profile import render_profile
-
-        emit(fmt, output, report.to_dict, lambda: profile_tables(report),
-             lambda console: render_profile(report, console), f"fpnscope profile {loaded.name}")
+        emit(fmt, output, report.to_dict, lambda: _lazy("render_plain", "profile_tables")(report),
+             lambda console: _lazy("render_profile", "render_profile")(report, console), f"fpnscope profile {loaded.name}")
 
 
 @app.command()
 def compare(
-    targets: Annotated[list[str], typer.Argument(help="Presets, YAML files or saved `inspect --json` reports; the first is the baseline.")],
+    targets: Annotated[
+        list[str],
+        typer.Argument(metavar="TARGET...", help="Presets, YAML files or saved `inspect --json` reports; the first is the baseline."),
+    ],
     neck: Annotated[str | None, typer.Option("--neck", help="Neck kinds to put on the (one) target, comma-separated: fpn,pafpn,bifpn.")] = None,
     variant: Annotated[
         list[str], typer.Option("--variant", help="Another variant of the first target: 'name: key=value,key=value' (bare keys are neck keys). Repeatable.")
@@ -368,7 +377,10 @@ def compare(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """Variants side by side: params, MACs and FLOPs per stage, levels, memory, latency, with deltas.
+    """Variants side by side, with deltas against the first.
+
+    Params, MACs and FLOPs per stage, output levels, estimated memory and, with --profile,
+    latency and throughput.
 
     Exit code 1 when a --fail-on budget is exceeded.
     """
@@ -407,10 +419,8 @@ def compare(
                 reverse=sort == "throughput",
             )
         report.check(budgets)
-        from fpnscope.render_compare import compare_tables, render_compare
-
-        emit(fmt, output, report.to_dict, lambda: compare_tables(report),
-             lambda console: render_compare(report, console), "fpnscope compare")
+        emit(fmt, output, report.to_dict, lambda: _lazy("render_compare", "compare_tables")(report),
+             lambda console: _lazy("render_compare", "render_compare")(report, console), "fpnscope compare")
     if report.over_budget:
         for check in report.over_budget:
             _stderr(f"over budget: {check.variant}: {check.expression} ({check.value:+.1f}{'%' if check.expression.endswith('%') else ''})")
@@ -428,7 +438,9 @@ def graph(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """The neck's dataflow: input levels, lateral, top-down and bottom-up paths, fusion nodes, outputs.
+    """The neck's dataflow as a picture.
+
+    Input levels, lateral, top-down and bottom-up paths, fusion nodes and output levels.
 
     Derived from the built module's forward on meta tensors, so it is right for every neck,
     a user's own included.
@@ -441,13 +453,12 @@ def graph(
         loaded = load_config(target, overrides)
         check_python_allowed(loaded, allow_python, sets)
         from fpnscope.analysis.graph import neck_graph
-        from fpnscope.render_graph import graph_tables, render_graph
 
         base_dir = None if loaded.source.bundled else loaded.source.path.parent
         report = neck_graph(loaded.config, base_dir)
         report.model = loaded.name
-        emit(fmt, output, report.to_dict, lambda: graph_tables(report),
-             lambda console: render_graph(report, console), f"fpnscope graph {loaded.name}")
+        emit(fmt, output, report.to_dict, lambda: _lazy("render_graph", "graph_tables")(report),
+             lambda console: _lazy("render_graph", "render_graph")(report, console), f"fpnscope graph {loaded.name}")
 
 
 @contextmanager
@@ -470,7 +481,7 @@ def _progress(verb: str = "profiling") -> Iterator[Callable[[int, int, str], Non
 
 @presets_app.command("list")
 def presets_list(as_json: JsonOpt = False, fmt: FormatOpt = None, output: OutputOpt = None) -> None:
-    """Every bundled preset: name, backbone, neck, output levels, description."""
+    """Every bundled preset: name, model, levels, description."""
     with _cli_errors():
         fmt = resolve_format(fmt, as_json, output)
         from fpnscope.config.loader import load_raw, resolve
@@ -491,21 +502,18 @@ def presets_list(as_json: JsonOpt = False, fmt: FormatOpt = None, output: Output
                     "description": raw.get("description", ""),
                 }
             )
-        from fpnscope.render import render_presets
-        from fpnscope.render_plain import presets_tables
-
-        emit(fmt, output, lambda: rows, lambda: presets_tables(rows),
-             lambda console: render_presets(rows, console, level_range), "fpnscope presets")
+        emit(fmt, output, lambda: rows, lambda: _lazy("render_plain", "presets_tables")(rows),
+             lambda console: _lazy("render", "render_presets")(rows, console, level_range), "fpnscope presets")
 
 
 @presets_app.command("show")
 def presets_show(
-    name: Annotated[str, typer.Argument(help="A bundled preset name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A bundled preset name.")],
     resolved: Annotated[
         bool, typer.Option("--resolved", help="Show the validated result with _base_ merged and defaults filled in.")
     ] = False,
 ) -> None:
-    """Print a bundled preset's YAML (as written, or --resolved)."""
+    """A bundled preset's YAML, as written or --resolved."""
     with _cli_errors():
         from fpnscope.config.loader import load_config, resolve
 
@@ -523,7 +531,7 @@ def presets_show(
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of the preset format (for editor completion and validation)."""
+    """JSON Schema of the preset format, for editors."""
     with _cli_errors():
         from fpnscope.config.schema import PresetConfig
 

@@ -27,7 +27,7 @@ from fpnscope.suggest import did_you_mean
 class Strict(BaseModel):
     """Frozen, and any key it does not know is an error that suggests the closest known key."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     # keys other kinds have that make no sense here, with the reason (checked before unknown keys)
     not_applicable: ClassVar[dict[str, str]] = {}

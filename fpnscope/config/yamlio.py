@@ -1,8 +1,9 @@
-"""Reading YAML safely: ``safe_load`` semantics, a size cap and a cap on aliases.
+"""Reading YAML safely: ``safe_load`` semantics (libyaml's when present), a size cap, and a cap
+on the size a document reaches once its aliases are expanded.
 
 PyYAML shares aliased nodes instead of copying them, so a "billion laughs" document loads in
-little memory but explodes the moment anything walks it (merging, validation, printing). Counting
-aliases while composing refuses such documents before any of that happens.
+little memory but explodes the moment anything walks it (merging, validation, printing). Measuring
+its expanded size, once per shared part, refuses such documents before any of that happens.
 """
 
 from __future__ import annotations
@@ -15,26 +16,9 @@ import yaml
 from fpnscope.errors import ConfigError
 
 MAX_BYTES = 1_000_000
-MAX_ALIASES = 100
 MAX_NODES = 100_000  # values once aliases are expanded; a preset has a few hundred
 MAX_DEPTH = 50
-
-
-class _BoundedLoader(yaml.SafeLoader):
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._aliases = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102 - PyYAML hook
-        if self.check_event(yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                mark = self.peek_event().start_mark
-                raise yaml.YAMLError(
-                    f"more than {MAX_ALIASES} aliases (line {mark.line + 1}); "
-                    "a document this repetitive is refused, write the values out"
-                )
-        return super().compose_node(parent, index)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parses presets ~7x faster
 
 
 def expanded_size(value: Any, depth: int = 0, memo: dict[int, int] | None = None) -> int:
@@ -61,7 +45,7 @@ def expanded_size(value: Any, depth: int = 0, memo: dict[int, int] | None = None
 def parse_yaml(text: str, origin: str) -> Any:
     """Parse one YAML document; errors name ``origin`` with line and column."""
     try:
-        data = yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
         size = expanded_size(data)
     except RecursionError:
         raise ConfigError(f"{origin}: invalid YAML: nested too deeply") from None
