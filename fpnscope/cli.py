@@ -17,7 +17,9 @@ from typing import Annotated, Any
 import typer
 
 from fpnscope import __version__
+from fpnscope.cli_args import check_python_allowed, collect_overrides, parse_batch, parse_list, parse_size
 from fpnscope.errors import ConfigError, FpnscopeError
+from fpnscope.output import console, emit, lazy, resolve_format
 
 app = typer.Typer(
     name="fpnscope",
@@ -61,134 +63,8 @@ def _cli_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_INTERNAL) from None
 
 
-def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """``"800x1333"`` -> (800, 1333); ``"512"`` -> (512, 512).
-
-    >>> parse_size("800x1333")
-    (800, 1333)
-    """
-    parts = text.lower().replace("×", "x").split("x")
-    try:
-        if len(parts) == 1:
-            height = width = int(parts[0])
-        elif len(parts) == 2:
-            height, width = int(parts[0]), int(parts[1])
-        else:
-            raise ValueError
-    except ValueError:
-        raise ConfigError(f"--input {text!r}: expected HxW like 800x1333, or one number for a square") from None
-    if height <= 0 or width <= 0:
-        raise ConfigError(f"--input {text!r}: height and width must be positive")
-    return height, width
-
-
-def _overrides(sets: list[str], size: str | None, batch: int | None) -> list[str]:
-    items = list(sets)
-    if size is not None:
-        height, width = parse_size(size)
-        items += [f"input.height={height}", f"input.width={width}"]
-    if batch is not None:
-        if batch <= 0:
-            raise ConfigError(f"--batch {batch}: must be a positive integer")
-        items.append(f"input.batch={batch}")
-    return items
-
-
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
-
-
-def resolve_format(fmt: str | None, as_json: bool, output: str | None) -> str:
-    """The output format from --format, --json and --output's extension, in that order."""
-    if as_json:
-        if fmt not in (None, "json"):
-            raise ConfigError(f"--json and --format {fmt} disagree; give one of them")
-        return "json"
-    if fmt is not None:
-        if fmt not in FORMATS or fmt == "svg":
-            raise ConfigError(f"--format {fmt!r}: use table, json, csv or markdown (--output FILE.svg for a picture)")
-        return fmt
-    if output is not None:
-        suffix = os.path.splitext(output)[1].lower()
-        by_suffix = {".json": "json", ".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".svg": "svg", ".txt": "table"}
-        if suffix not in by_suffix:
-            raise ConfigError(f"--output {output}: say the format with --format, or end the name in .json .csv .md .txt or .svg")
-        return by_suffix[suffix]
-    return "table"
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
-    import tempfile
-
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ConfigError(f"--output {path}: the folder {folder} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".fpnscope-", suffix=".tmp")
-    except OSError as err:
-        raise ConfigError(f"--output {path}: cannot write in {folder}: {err.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # as a plain open() would create it, not mkstemp's 0600
-        os.replace(tmp, path)
-    except BaseException as err:
-        os.unlink(tmp)
-        if isinstance(err, OSError):
-            raise ConfigError(f"--output {path}: cannot write: {err.strerror}") from None
-        raise
-
-
-def _lazy(module: str, name: str) -> Any:
-    """``fpnscope.<module>.<name>``, imported when used: rich is not needed to print JSON."""
-    import importlib
-
-    return getattr(importlib.import_module(f"fpnscope.{module}"), name)
-
-
-def emit(
-    fmt: str,
-    output: str | None,
-    data: Callable[[], Any],
-    tables: Callable[[], Any],
-    draw: Callable[[Any], None],
-    title: str,
-) -> None:
-    """Print or write a report in ``fmt``: JSON from ``data``, CSV and Markdown from ``tables``,
-    the terminal view (and its SVG or text copy) from ``draw``."""
-    if fmt == "json":
-        text = json.dumps(data(), indent=2) + "\n"
-    elif fmt == "csv":
-        text = _lazy("render_plain", "to_csv")(tables())
-    elif fmt == "markdown":
-        text = _lazy("render_plain", "to_markdown")(tables(), title)
-    elif output is None:
-        draw(_console())
-        return
-    else:
-        import io
-
-        from rich.console import Console
-
-        recorder = Console(record=True, width=100, file=io.StringIO(), force_terminal=fmt == "svg", highlight=False)
-        draw(recorder)
-        text = recorder.export_svg(title=title) if fmt == "svg" else recorder.export_text()
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        write_atomic(output, text)
-        _stderr(f"wrote {output}")
 
 
 def _version(value: bool) -> None:
@@ -226,25 +102,10 @@ OutputOpt = Annotated[
     str | None,
     typer.Option("--output", "-o", help="Write the report to this file (.json .csv .md .txt, or .svg for a picture)."),
 ]
-FORMATS = {"table": ".txt", "json": ".json", "csv": ".csv", "markdown": ".md", "svg": ".svg"}
 AllowPythonOpt = Annotated[
     bool,
     typer.Option("--allow-python", help="Let a YAML file that is not a bundled preset import and run its python backbone."),
 ]
-
-
-def check_python_allowed(loaded: Any, allowed: bool, overrides: list[str]) -> None:
-    """A ``kind: python`` backbone runs the user's code: only from a bundled preset as shipped,
-    or when allowed."""
-    if loaded.config.backbone.kind != "python" or allowed:
-        return
-    if loaded.source.bundled and not overrides:
-        return
-    raise ConfigError(
-        f"{loaded.source.label}: backbone kind python imports and runs "
-        f"'{loaded.config.backbone.target}'; fpnscope runs code named in a YAML file or --set only "
-        "when told to: add --allow-python if you trust this file"
-    )
 
 
 @app.command()
@@ -277,34 +138,16 @@ def inspect(
         fmt = resolve_format(fmt, as_json, output)
         from fpnscope.config.loader import load_config
 
-        overrides = _overrides(sets, size, batch)
+        overrides = collect_overrides(sets, size, batch)
         loaded = load_config(target, overrides)
         check_python_allowed(loaded, allow_python, sets)
         from fpnscope.analysis.pipeline import inspect_model
 
         report = inspect_model(loaded, device=device, depth=depth, flops_backend=flops_backend)
-        emit(fmt, output, report.to_dict, lambda: _lazy("render_plain", "inspect_tables")(report),
-             lambda console: _lazy("render", "render_inspect")(report, console, strict), f"fpnscope inspect {loaded.name}")
+        emit(fmt, output, report.to_dict, lambda: lazy("render_plain", "inspect_tables")(report),
+             lambda console: lazy("render", "render_inspect")(report, console, strict), f"fpnscope inspect {loaded.name}")
     if report.has_errors or (strict and report.has_warnings):
         raise typer.Exit(EXIT_FINDINGS)
-
-
-def parse_list(text: str, option: str, item: Callable[[str], Any]) -> list[Any]:
-    """``"1,8,32"`` -> [1, 8, 32]; each item parsed by ``item``."""
-    parts = [p.strip() for p in text.split(",")]
-    if not all(parts):
-        raise ConfigError(f"{option} {text!r}: give comma-separated values, like {option} 1,8,32")
-    return [item(p) for p in parts]
-
-
-def _batch(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise ConfigError(f"--batch {text!r}: a batch size is a positive integer") from None
-    if value <= 0:
-        raise ConfigError(f"--batch {value}: must be a positive integer")
-    return value
 
 
 @app.command()
@@ -338,7 +181,7 @@ def profile(
 
         fmt = resolve_format(fmt, as_json, output)
         sizes = parse_list(size, "--input", parse_size) if size else None
-        batches = parse_list(batch, "--batch", _batch) if batch else None
+        batches = parse_list(batch, "--batch", parse_batch) if batch else None
         loaded = load_config(target, list(sets))
         check_python_allowed(loaded, allow_python, sets)
         from fpnscope.analysis.profile import profile_model
@@ -348,8 +191,8 @@ def profile(
                                    cuda_graphs=cuda_graphs, warmup=warmup, iters=iters)
         with _progress() as on_point:
             report = profile_model(loaded, device, settings, sizes, batches, on_point)
-        emit(fmt, output, report.to_dict, lambda: _lazy("render_plain", "profile_tables")(report),
-             lambda console: _lazy("render_profile", "render_profile")(report, console), f"fpnscope profile {loaded.name}")
+        emit(fmt, output, report.to_dict, lambda: lazy("render_plain", "profile_tables")(report),
+             lambda console: lazy("render_profile", "render_profile")(report, console), f"fpnscope profile {loaded.name}")
 
 
 @app.command()
@@ -400,7 +243,7 @@ def compare(
             raise ConfigError(f"{needs_time[0]} is measured only with --profile; add --profile")
         necks = parse_list(neck, "--neck", str) if neck else []
         plan = plan_variants(targets, necks, [parse_variant(v) for v in variant])
-        overrides = _overrides(sets, size, batch)
+        overrides = collect_overrides(sets, size, batch)
         settings = None
         if profile_:
             from fpnscope.report_profile import ProfileSettings
@@ -419,8 +262,8 @@ def compare(
                 reverse=sort == "throughput",
             )
         report.check(budgets)
-        emit(fmt, output, report.to_dict, lambda: _lazy("render_compare", "compare_tables")(report),
-             lambda console: _lazy("render_compare", "render_compare")(report, console), "fpnscope compare")
+        emit(fmt, output, report.to_dict, lambda: lazy("render_compare", "compare_tables")(report),
+             lambda console: lazy("render_compare", "render_compare")(report, console), "fpnscope compare")
     if report.over_budget:
         for check in report.over_budget:
             _stderr(f"over budget: {check.variant}: {check.expression} ({check.value:+.1f}{'%' if check.expression.endswith('%') else ''})")
@@ -449,7 +292,7 @@ def graph(
         from fpnscope.config.loader import load_config
 
         fmt = resolve_format(fmt, as_json, output)
-        overrides = _overrides(sets, size, batch)
+        overrides = collect_overrides(sets, size, batch)
         loaded = load_config(target, overrides)
         check_python_allowed(loaded, allow_python, sets)
         from fpnscope.analysis.graph import neck_graph
@@ -457,8 +300,8 @@ def graph(
         base_dir = None if loaded.source.bundled else loaded.source.path.parent
         report = neck_graph(loaded.config, base_dir)
         report.model = loaded.name
-        emit(fmt, output, report.to_dict, lambda: _lazy("render_graph", "graph_tables")(report),
-             lambda console: _lazy("render_graph", "render_graph")(report, console), f"fpnscope graph {loaded.name}")
+        emit(fmt, output, report.to_dict, lambda: lazy("render_graph", "graph_tables")(report),
+             lambda console: lazy("render_graph", "render_graph")(report, console), f"fpnscope graph {loaded.name}")
 
 
 @contextmanager
@@ -468,7 +311,7 @@ def _progress(verb: str = "profiling") -> Iterator[Callable[[int, int, str], Non
 
     progress = Progress(
         TextColumn(verb + " {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=_console(stderr=True), transient=True,
+        console=console(stderr=True), transient=True,
     )
     task = progress.add_task("", total=None)
 
@@ -502,8 +345,8 @@ def presets_list(as_json: JsonOpt = False, fmt: FormatOpt = None, output: Output
                     "description": raw.get("description", ""),
                 }
             )
-        emit(fmt, output, lambda: rows, lambda: _lazy("render_plain", "presets_tables")(rows),
-             lambda console: _lazy("render", "render_presets")(rows, console, level_range), "fpnscope presets")
+        emit(fmt, output, lambda: rows, lambda: lazy("render_plain", "presets_tables")(rows),
+             lambda console: lazy("render", "render_presets")(rows, console, level_range), "fpnscope presets")
 
 
 @presets_app.command("show")

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fpnscope.cli import parse_size
+from fpnscope.cli_args import parse_size
 from fpnscope.config.loader import LoadedConfig, load_config
 from fpnscope.errors import ConfigError
 
