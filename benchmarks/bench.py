@@ -111,6 +111,27 @@ def measure(label: str, cmd: list[str], runs: int, cap: int | None = None) -> Sa
     return Sample(label, statistics.median(times), max(peaks), runs)
 
 
+def measure_pair(
+    a: tuple[str, list[str]], b: tuple[str, list[str]], runs: int, cap: int | None = None
+) -> tuple[Sample, Sample, float | None]:
+    """Run two commands alternately (a, b, a, b...), so drift in the machine's speed hits both
+    alike; returns both medians and the median of the per-pair ratios b / a."""
+    times: dict[int, list[float]] = {0: [], 1: []}
+    peaks: dict[int, list[int]] = {0: [], 1: []}
+    for _ in range(runs):
+        for i, (_, cmd) in enumerate((a, b)):
+            seconds, peak, failure = run_once(cmd, cap)
+            if failure:
+                failed = Sample((a, b)[i][0], None, peak, runs, failure)
+                other = Sample((a, b)[1 - i][0], None, None, runs, "not run")
+                return (failed, other, None) if i == 0 else (other, failed, None)
+            times[i].append(seconds)
+            peaks[i].append(peak)
+    samples = [Sample(label, statistics.median(times[i]), max(peaks[i]), runs) for i, (label, _) in enumerate((a, b))]
+    pair_ratio = statistics.median(tb / ta for ta, tb in zip(times[0], times[1]))
+    return samples[0], samples[1], pair_ratio
+
+
 def ratio(a: Sample, b: Sample) -> str:
     if a.seconds is None or b.seconds is None:
         return "—"
@@ -124,37 +145,51 @@ def show(sample: Sample) -> str:
 
 
 def section_startup(runs: int) -> list[dict]:
-    floor = measure("python -c 'import typer, rich'", [PYTHON, "-c", "import typer, rich"], runs)
-    rows = [floor]
-    print(show(floor))
+    rows = []
     for args in (["--help"], ["presets", "list"]):
-        sample = measure("fpnscope " + " ".join(args), [*FPNSCOPE, *args], runs)
-        rows.append(sample)
-        print(show(sample), f"  {ratio(sample, floor)} of the floor (target ≤ 1.5x, < 0.5 s)")
-    return [asdict(r) for r in rows]
+        floor, sample, pair = measure_pair(
+            ("python -c 'import typer, rich'", [PYTHON, "-c", "import typer, rich"]),
+            ("fpnscope " + " ".join(args), [*FPNSCOPE, *args]),
+            runs,
+        )
+        print(show(floor))
+        print(show(sample), f"  {pair:.2f}x of the floor (target ≤ 1.5x, < 0.5 s)" if pair else "")
+        rows.append(asdict(sample) | {"floor_seconds": floor.seconds, "ratio": pair})
+    return rows
 
 
-def floor_imports(preset: str) -> str:
-    raw = json.loads(subprocess.run([*FPNSCOPE, "presets", "list", "--json"], cwd=ROOT, capture_output=True,
-                                    text=True, check=True).stdout)
-    backbone = next(r["backbone"] for r in raw if r["name"] == preset).split()[0]
-    return {"timm": "import torch, timm", "torchvision": "import torch, torchvision"}.get(backbone, "import torch")
+def floor_imports(backbone_kind: str) -> str:
+    """What a preset's backbone needs imported, as ``python -c`` code."""
+    return {"timm": "import torch, timm", "torchvision": "import torch, torchvision"}.get(backbone_kind, "import torch")
+
+
+# torch's Python meta kernels import torch._dynamo on their first call; torchvision's import pays
+# that already, a bare `import torch` does not, so the weightless presets get it added to their floor
+FIRST_META_OP = "; torch.empty(1, device='meta') + 1"
 
 
 def section_presets(runs: int) -> list[dict]:
-    names = [r["name"] for r in json.loads(subprocess.run([*FPNSCOPE, "presets", "list", "--json"], cwd=ROOT,
-                                                          capture_output=True, text=True, check=True).stdout)]
-    floors: dict[str, Sample] = {}
+    presets = json.loads(subprocess.run([*FPNSCOPE, "presets", "list", "--json"], cwd=ROOT, capture_output=True,
+                                        text=True, check=True).stdout)
     rows = []
-    for name in names:
-        code = floor_imports(name)
-        if code not in floors:
-            floors[code] = measure(f"python -c '{code}'", [PYTHON, "-c", code], runs)
-            print(show(floors[code]))
-        sample = measure(f"fpnscope inspect {name} --json", [*FPNSCOPE, "inspect", name, "--json"], runs)
-        print(show(sample), f"  {ratio(sample, floors[code])} of '{code}' (target ≤ 1.3x)")
-        rows.append(asdict(sample) | {"floor": code, "floor_seconds": floors[code].seconds,
-                                      "ratio": sample.seconds / floors[code].seconds if sample.seconds else None})
+    for preset in presets:
+        kind = preset["backbone"].split()[0]
+        code = floor_imports(kind)
+        floor, ours, pair = measure_pair(
+            (f"python -c '{code}'", [PYTHON, "-c", code]),
+            (f"fpnscope inspect {preset['name']} --json", [*FPNSCOPE, "inspect", preset["name"], "--json"]),
+            runs,
+        )
+        line = f"{pair:.2f}x of '{code}'" if pair else "—"
+        if kind in ("synthetic", "python") and pair:
+            _, _, meta_pair = measure_pair(
+                (f"python -c '{code}{FIRST_META_OP}'", [PYTHON, "-c", code + FIRST_META_OP]),
+                (f"fpnscope inspect {preset['name']} --json", [*FPNSCOPE, "inspect", preset["name"], "--json"]),
+                runs,
+            )
+            line += f", {meta_pair:.2f}x of it with torch's first meta op" if meta_pair else ""
+        print(show(ours), f"  {line} (target ≤ 1.3x)")
+        rows.append(asdict(ours) | {"floor": code, "floor_seconds": floor.seconds, "ratio": pair})
     return rows
 
 
@@ -162,25 +197,34 @@ def section_peers(runs: int) -> list[dict]:
     rows = []
     base = None
     for h, w, b in ((800, 1333, 1), (1536, 1536, 1), (2048, 2048, 8)):
-        ours = measure(f"fpnscope inspect resnet50_fpn {h}x{w} batch {b}",
-                       [*FPNSCOPE, "inspect", "resnet50_fpn", "--input", f"{h}x{w}", "--batch", str(b), "--json"], runs)
-        peers = measure(f"torchinfo + fvcore {h}x{w} batch {b}", [PYTHON, "-c", PEER_CODE, str(h), str(w), str(b)],
-                        max(1, runs - 2), PEER_MEMORY_CAP)
+        peers, ours, pair = measure_pair(
+            (f"torchinfo + fvcore {h}x{w} batch {b}", [PYTHON, "-c", PEER_CODE, str(h), str(w), str(b)]),
+            (f"fpnscope inspect resnet50_fpn {h}x{w} batch {b}",
+             [*FPNSCOPE, "inspect", "resnet50_fpn", "--input", f"{h}x{w}", "--batch", str(b), "--json"]),
+            max(1, runs - 2), PEER_MEMORY_CAP,
+        )
+        if ours.seconds is None:  # the peers failed first: time fpnscope alone
+            ours = measure(f"fpnscope inspect resnet50_fpn {h}x{w} batch {b}",
+                           [*FPNSCOPE, "inspect", "resnet50_fpn", "--input", f"{h}x{w}", "--batch", str(b), "--json"], runs)
         base = base or ours
-        print(show(ours))
-        print(show(peers), f"  fpnscope {ratio(peers, ours)} faster" if peers.seconds else "")
+        print(show(peers))
+        print(show(ours), f"  {1 / pair:.2f}x faster than the peers" if pair else "")
         if ours.seconds and base.seconds:
             print(f"{'':58}   fpnscope at this size: {ours.seconds / base.seconds:.2f}x its time at 800x1333")
-        rows.append({"size": f"{h}x{w}", "batch": b, "fpnscope": asdict(ours), "peers": asdict(peers)})
+        rows.append({"size": f"{h}x{w}", "batch": b, "fpnscope": asdict(ours), "peers": asdict(peers),
+                     "speedup": 1 / pair if pair else None})
     return rows
 
 
 def section_compare(runs: int) -> list[dict]:
-    one = measure("fpnscope inspect resnet50_fpn --json", [*FPNSCOPE, "inspect", "resnet50_fpn", "--json"], runs)
-    three = measure("fpnscope compare resnet50_fpn --neck fpn,pafpn,bifpn",
-                    [*FPNSCOPE, "compare", "resnet50_fpn", "--neck", "fpn,pafpn,bifpn", "--json"], runs)
+    one, three, pair = measure_pair(
+        ("fpnscope inspect resnet50_fpn --json", [*FPNSCOPE, "inspect", "resnet50_fpn", "--json"]),
+        ("fpnscope compare resnet50_fpn --neck fpn,pafpn,bifpn",
+         [*FPNSCOPE, "compare", "resnet50_fpn", "--neck", "fpn,pafpn,bifpn", "--json"]),
+        runs,
+    )
     print(show(one))
-    print(show(three), f"  {ratio(three, one)} of one inspect")
+    print(show(three), f"  {pair:.2f}x of one inspect" if pair else "")
     if one.seconds and three.seconds:
         print(f"{'':58}   {(three.seconds - one.seconds) / 2:.2f} s per extra variant")
     return [asdict(one), asdict(three)]
