@@ -34,6 +34,18 @@ def make_act(act: str) -> nn.Module | None:
     raise ValueError(f"unknown activation {act!r}")
 
 
+def _then_norm_act(
+    layers: OrderedDict[str, nn.Module], norm_layer: nn.Module | None, act: str
+) -> OrderedDict[str, nn.Module]:
+    """Append the norm (when there is one) and the activation (when asked) to a conv's layers."""
+    if norm_layer is not None:
+        layers["norm"] = norm_layer
+    act_layer = make_act(act)
+    if act_layer is not None:
+        layers["act"] = act_layer
+    return layers
+
+
 class ConvNormAct(nn.Sequential):
     """Conv2d, then an optional norm and activation, as children ``conv``, ``norm``, ``act``.
 
@@ -65,12 +77,7 @@ class ConvNormAct(nn.Sequential):
             padding=kernel_size // 2,
             bias=norm_layer is None,
         )
-        if norm_layer is not None:
-            layers["norm"] = norm_layer
-        act_layer = make_act(act)
-        if act_layer is not None:
-            layers["act"] = act_layer
-        super().__init__(layers)
+        super().__init__(_then_norm_act(layers, norm_layer, act))
 
 
 def resize_to(x: Tensor, like: Tensor, mode: str) -> Tensor:
@@ -111,12 +118,7 @@ class SeparableConvNorm(nn.Sequential):
             in_channels, in_channels, kernel_size, stride, kernel_size // 2, groups=in_channels, bias=False
         )
         layers["pw"] = nn.Conv2d(in_channels, out_channels, 1, bias=norm_layer is None if bias is None else bias)
-        if norm_layer is not None:
-            layers["norm"] = norm_layer
-        act_layer = make_act(act)
-        if act_layer is not None:
-            layers["act"] = act_layer
-        super().__init__(layers)
+        super().__init__(_then_norm_act(layers, norm_layer, act))
 
 
 class LayerNorm2d(nn.LayerNorm):
