@@ -114,7 +114,12 @@ def levels_table(report: CompareReport) -> Table | None:
             text = Text(si(value) if value else "—")
             if v is not base and value != ref:
                 change = (value - ref) / ref if ref else float("inf")
-                text.append(f" {change:+.0%}" if ref else " new", style="green" if value < ref else "red")
+                if not ref:
+                    text.append(" new", style="red")
+                elif abs(change) < 0.005:
+                    text.append(" ≈", style="dim")  # differs by less than the shown precision
+                else:
+                    text.append(f" {change:+.0%}", style="green" if value < ref else "red")
             cells.append(text)
         table.add_row(f"{stride.bit_length() - 1} (/{stride})", *cells)
     table.caption = "Each op is placed at the level whose resolution it runs at."

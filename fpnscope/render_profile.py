@@ -73,7 +73,7 @@ def sweep_table(report: ProfileReport) -> Table:
         ("p10–p90 ms", _right()),
         ("img/s", _right()),
         ("TFLOP/s", _right()),
-        ("Stages ms b / n / h", _right()),
+        ("b / n / h ms", _right()),
         ("Peak meas. / est.", _right()),
     )
     for point in report.points:

@@ -48,6 +48,8 @@ def plan_variants(
         raise ConfigError(f"--neck and --variant need a preset or YAML file to derive from, not the report {targets[0]}")
     plan: list[VariantSpec] = []
     if necks:
+        for kind in necks:
+            swap_neck({}, kind)  # an unknown kind is refused before anything is built
         plan = [VariantSpec(kind, targets[0], neck_kind=kind) for kind in necks]
     else:
         plan = [VariantSpec(_label(t), t) for t in targets]
