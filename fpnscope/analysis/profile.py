@@ -169,6 +169,11 @@ def profile_point(
     compile_seconds = 0.0
     calls = stage_calls(model, xs, train, _per_level(cfg))
     for stage in calls if settings.stages else calls[:1]:
+        if device.type == "cuda":
+            # before compiling or capturing: a CUDA graph's private pool is part of the stage's peak
+            synchronize(device)
+            torch.cuda.reset_peak_memory_stats(device)
+            base = torch.cuda.memory_allocated(device)
         module = stage.module
         if settings.compile:
             mode = "reduce-overhead" if settings.cuda_graphs else None
@@ -181,10 +186,6 @@ def profile_point(
             compile_seconds += time.perf_counter() - t0
         if settings.cuda_graphs and not settings.compile:
             run = graphed(run, stage.inputs[0])
-        if device.type == "cuda":
-            synchronize(device)
-            torch.cuda.reset_peak_memory_stats(device)
-            base = torch.cuda.memory_allocated(device)
         timing = time_calls(run, stage.inputs, device, warmup=settings.warmup, iters=settings.iters)
         measured = torch.cuda.max_memory_allocated(device) - base if device.type == "cuda" else None
         flops, est_peak = counts.get(stage.name, (None, None))
