@@ -138,8 +138,9 @@ class GraphTracer(TorchDispatchMode):
                 self._producer[t] = sources[0]
             return
         kind = "fusion" if len(sources) > 1 else "block"
-        label = f"{name}: " + (f"fuse {len(sources)} inputs" if kind == "fusion" and not list(module.children()) and not any(
-            isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in module.modules()) else describe(module))
+        # a weightless leaf that merges maps (a weighted sum) is named for what it does
+        merges_only = kind == "fusion" and not list(module.children()) and not isinstance(module, nn.Conv2d)
+        label = f"{name}: " + (f"fuse {len(sources)} inputs" if merges_only else describe(module))
         node = self._add(kind, self._role(kind, sources, outs[0]), label, outs[0], sources)
         for t in outs:
             self._producer[t] = node
