@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from fpnscope import __version__
+from fpnscope.spec import LevelSpec
 
 Severity = Literal["error", "warning", "info"]
 STAGES = ("backbone", "neck", "head")
@@ -41,6 +42,11 @@ class Level:
     stride: int
     channels: int
     sources: tuple[str, ...] = ()
+
+    @property
+    def spec(self) -> LevelSpec:
+        """The level as the stage contract states it (what the next stage is built over)."""
+        return LevelSpec(self.name, self.channels, self.stride)
 
     def to_dict(self, with_sources: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {

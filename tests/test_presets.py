@@ -16,7 +16,7 @@ SMALL = ["input.height=128", "input.width=160", "input.batch=1"]
 
 
 def specs_of(levels) -> list[LevelSpec]:
-    return [LevelSpec(lvl.name, lvl.channels, lvl.stride) for lvl in levels]
+    return [lvl.spec for lvl in levels]
 
 
 @pytest.mark.parametrize("name", preset_names())

@@ -12,7 +12,6 @@ from fpnscope.analysis.device import make_input
 from fpnscope.config.schema import PresetConfig
 from fpnscope.models.assemble import build_model
 from fpnscope.report import CrossCheck
-from fpnscope.spec import LevelSpec
 
 if TYPE_CHECKING:
     from fpnscope.analysis.pipeline import Measurement
@@ -27,7 +26,7 @@ def fvcore_crosscheck(cfg: PresetConfig, run: Measurement, base_dir: Path | None
         warnings.simplefilter("ignore")  # fvcore's import uses deprecated torch.jit APIs
         from fvcore.nn import FlopCountAnalysis
 
-    specs = [LevelSpec(lvl.name, lvl.channels, lvl.stride) for lvl in run.backbone_levels]
+    specs = [lvl.spec for lvl in run.backbone_levels]
     with torch.device("cpu"):
         model, _, _ = build_model(cfg, specs, base_dir)
     model.eval()

@@ -64,7 +64,7 @@ def _guarded(device: torch.device, what: str, fn: Callable[..., Any], *args: Any
 
 
 def _specs(levels: list[Level]) -> list[LevelSpec]:
-    return [LevelSpec(lvl.name, lvl.channels, lvl.stride) for lvl in levels]
+    return [lvl.spec for lvl in levels]
 
 
 def head_output_list(out: Any, names: list[str]) -> list[HeadOutput]:

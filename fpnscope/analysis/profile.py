@@ -106,7 +106,7 @@ def count_stages(cfg: PresetConfig, base_dir: Path | None, settings: ProfileSett
             counts[stage.name] = (2 * cost.macs, counter.live.peak if counter.live else 0)
     names = [lvl.name for lvl in run.levels]
     head_levels = [names[i] for i in (run.model.head_inputs or range(len(names)))] if run.model.head else []
-    specs = [LevelSpec(lvl.name, lvl.channels, lvl.stride) for lvl in run.backbone_levels]
+    specs = [lvl.spec for lvl in run.backbone_levels]
     return specs, counts, head_levels
 
 
@@ -123,7 +123,7 @@ def _is_oom(err: BaseException) -> bool:
 
 def profile_point(
     cfg: PresetConfig, device: torch.device, settings: ProfileSettings, base_dir: Path | None,
-    model_cache: dict[tuple[int, int], tuple[PyramidModel, list[LevelSpec]]],
+    model_cache: dict[tuple[int, int], PyramidModel],
 ) -> ProfilePoint:
     """Time every stage of ``cfg`` at its input on ``device``."""
     inp = cfg.input
@@ -137,8 +137,8 @@ def profile_point(
         with torch.device(device):
             model, _, _ = build_model(cfg, specs, base_dir)
         model_cache.clear()  # one model at a time on the device
-        model_cache[key] = (model, specs or [])
-    model, _ = model_cache[key]
+        model_cache[key] = model
+    model = model_cache[key]
     point.params_bytes = param_bytes(model)
     estimate = point.params_bytes + counts.get("model", (0, 0))[1] + INPUT_BUFFERS * _input_bytes(cfg)
     available = available_bytes(device)
@@ -244,7 +244,7 @@ def profile_model(
     batches = list(batches or [cfg.input.batch])
     plan = [(size, batch) for size in sizes for batch in batches]
     points: list[ProfilePoint] = []
-    cache: dict[tuple[int, int], tuple[PyramidModel, list[LevelSpec]]] = {}
+    cache: dict[tuple[int, int], PyramidModel] = {}
     with preserved_state(settings):
         for done, ((height, width), batch) in enumerate(plan):
             if on_point is not None:
