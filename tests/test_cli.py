@@ -169,3 +169,29 @@ def test_python_backbone_from_set_needs_permission(cli):
     allowed = cli("inspect", "synthetic_fpn", "--allow-python", "--set", "backbone={kind: python, target: 'os:getcwd'}")
     assert allowed.exit_code == 2  # now it runs the target, which is no backbone factory
     assert "takes no keyword" in allowed.stderr or "not a torch.nn.Module" in allowed.stderr
+
+
+@pytest.fixture
+def collector():
+    """Give the cycle collector back as it was: main() pauses it, a real-device run resumes it."""
+    import gc
+    import signal
+
+    handler = signal.getsignal(signal.SIGINT)
+    yield gc
+    gc.unfreeze()
+    gc.enable()
+    signal.signal(signal.SIGINT, handler)
+
+
+def test_main_pauses_the_collector_on_meta_and_a_real_device_resumes_it(collector, monkeypatch, capsys):
+    from fpnscope.cli import main
+
+    for device, collecting in (("meta", False), ("cpu", True)):
+        monkeypatch.setattr("sys.argv", ["fpnscope", "inspect", "synthetic_fpn", "--json", "--device", device, *SMALL])
+        with pytest.raises(SystemExit) as done:
+            main()
+        assert done.value.code == 0
+        assert parse_json(capsys.readouterr().out)["device"]["used"] == device
+        assert collector.isenabled() is collecting
+    assert collector.get_freeze_count() > 0  # what was loaded before the real run is not rescanned
