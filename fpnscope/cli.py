@@ -312,11 +312,15 @@ def graph(
 @contextmanager
 def _progress(verb: str = "profiling") -> Iterator[Callable[[int, int, str], None]]:
     """A progress bar on stderr (shown only on a terminal), fed with (done, total, label)."""
+    err = console(stderr=True)
+    if not err.is_terminal:  # rich would still print a blank line when it stops
+        yield lambda done, total, label: None
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     progress = Progress(
         TextColumn(verb + " {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console(stderr=True), transient=True,
+        console=err, transient=True,
     )
     task = progress.add_task("", total=None)
 

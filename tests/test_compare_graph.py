@@ -25,6 +25,7 @@ SMALL = ("--input", "128")
 def test_neck_comparison_keeps_backbone_and_swaps_the_neck(cli):
     result = cli("compare", "resnet50_fpn", "--neck", "fpn,pafpn,bifpn", "--json", *SMALL)
     assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""  # no progress bar, not even its blank line, off a terminal
     data = parse_json(result.stdout)
     names = [v["name"] for v in data["variants"]]
     assert names == ["fpn", "pafpn", "bifpn"] and data["baseline"] == "fpn"
@@ -112,6 +113,7 @@ def test_compare_with_profile(cli):
     result = cli("compare", "synthetic_fpn", "--neck", "fpn,pafpn", "--profile", "--device", "cpu",
                  "--metric", "latency", "--json", "--input", "64")
     assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
     variants = parse_json(result.stdout)["variants"]
     assert all(v["latency_ms"] > 0 and v["throughput_ips"] > 0 for v in variants)
 
