@@ -1,13 +1,14 @@
 """fpnscope against its floor and its peers, on this machine, in one run.
 
-    python benchmarks/bench.py                     # everything (about 15 minutes on 2 cores)
+    python benchmarks/bench.py                     # everything (about 30 minutes on 2 cores)
     python benchmarks/bench.py --only startup,peers --runs 3
 
 Every figure is the median wall time of several runs of a fresh process, with the process's peak
 resident memory; ratios are computed within the run, so machines compare by ratio, not by time.
 
 Sections:
-  startup  `fpnscope --help` and `presets list` against `python -c "import typer, rich"`
+  startup  `fpnscope --help` and `presets list` against `python -c "import typer, rich"`, and
+           `presets list` against a one-option typer command
   presets  `fpnscope inspect PRESET --json` against importing what the preset's backbone needs
   peers    fpnscope against torchinfo.summary + fvcore FlopCountAnalysis on ResNet-50 + FPN
   compare  `compare resnet50_fpn --neck fpn,pafpn,bifpn` against one `inspect`
@@ -144,6 +145,18 @@ def show(sample: Sample) -> str:
     return f"{sample.label:<58} {sample.seconds:7.2f} s {sample.peak_bytes / 2**20:8.0f} MiB"
 
 
+# Typer 0.29 coerces every non-flag option through a pydantic TypeAdapter, importing pydantic on
+# the first one: the least any typer command with such an option costs.
+TYPER_OPTION_FLOOR = """
+import typer
+app = typer.Typer()
+@app.command()
+def main(fmt: str = "table") -> None:
+    pass
+app()
+"""
+
+
 def section_startup(runs: int) -> list[dict]:
     rows = []
     for args in (["--help"], ["presets", "list"]):
@@ -154,7 +167,17 @@ def section_startup(runs: int) -> list[dict]:
         )
         print(show(floor))
         print(show(sample), f"  {pair:.2f}x of the floor (target ≤ 1.5x, < 0.5 s)" if pair else "")
-        rows.append(asdict(sample) | {"floor_seconds": floor.seconds, "ratio": pair})
+        row = asdict(sample) | {"floor_seconds": floor.seconds, "ratio": pair}
+        if args != ["--help"]:
+            typer_floor, _, typer_pair = measure_pair(
+                ("a one-option typer command", [PYTHON, "-c", TYPER_OPTION_FLOOR]),
+                ("fpnscope " + " ".join(args), [*FPNSCOPE, *args]),
+                runs,
+            )
+            print(show(typer_floor))
+            print(f"{'':58}   fpnscope {' '.join(args)}: {typer_pair:.2f}x of it" if typer_pair else "")
+            row |= {"typer_floor_seconds": typer_floor.seconds, "typer_ratio": typer_pair}
+        rows.append(row)
     return rows
 
 
