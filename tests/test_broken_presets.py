@@ -3,7 +3,7 @@ line: ``# expect: CODE PATTERN [ARGS...]``.
 
 Exit 2 (bad input): PATTERN is a regular expression the one-line message on stderr must match;
 nothing goes to stdout and there is no traceback. Exit 1 (findings): PATTERN is a diagnostic code
-the JSON report must contain.
+the JSON report must contain, then a regular expression one of that code's messages must match.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ def test_broken_preset(cli, path, monkeypatch):
     else:
         result = cli("inspect", str(path), "--json", *args)
         assert result.exit_code == 1, result.stdout + result.stderr
-        codes = {d["code"] for d in parse_json(result.stdout)["diagnostics"]}
-        assert pattern in codes, codes
+        code_name, _, message = pattern.partition(" ")
+        found = [d["message"] for d in parse_json(result.stdout)["diagnostics"] if d["code"] == code_name]
+        assert found, result.stdout
+        assert any(re.search(message, m) for m in found), found
     assert "Traceback" not in result.stderr

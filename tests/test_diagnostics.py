@@ -96,3 +96,15 @@ def test_memory_is_reported(cli):
     assert report.memory.params_bytes == 26_852_416 * 4 + sum(2 * c * 4 + 8 for c in bn)
     # one 256x256 image: at least the stem's output (64 x 128 x 128 x 4 bytes) was alive at some point
     assert report.memory.activations_peak_bytes >= 64 * 128 * 128 * 4
+
+
+def test_a_neck_whose_declaration_disagrees_with_its_outputs_is_reported():
+    from fpnscope.analysis.diagnostics import check_neck_declared
+    from fpnscope.report import Level
+    from fpnscope.spec import LevelSpec
+
+    measured = [Level("P3", (1, 64, 8, 8), 8, 64), Level("P4", (1, 128, 4, 4), 16, 128)]
+    assert check_neck_declared([LevelSpec.of("P", 64, 8), LevelSpec.of("P", 128, 16)], measured, "fpn") == []
+    (finding,) = check_neck_declared([LevelSpec.of("P", 64, 8), LevelSpec.of("P", 256, 16)], measured, "fpn")
+    assert (finding.severity, finding.code, finding.level) == ("error", "declared-vs-measured", "P4")
+    assert finding.message == "the fpn neck declares P4 with 256 channels at stride 16 but produced 128 channels at stride 16"

@@ -127,17 +127,19 @@ def check_small(levels: Sequence[Level], input_hw: tuple[int, int]) -> list[Find
 
     >>> check_small([Level("P7", (1, 8, 1, 2), 128, 8)], (64, 200))[0].message
     'P7 is 1×2: its stride 128 is larger than the 64-pixel input height'
+    >>> check_small([Level("P6", (1, 8, 1, 1), 64, 8)], (32, 48))[0].message
+    'P6 is 1×1: its stride 64 is larger than the 32×48 input'
     """
     findings = []
     for lvl in levels:
         h, w = lvl.shape[2], lvl.shape[3]
         if min(h, w) > 1:
             continue
-        reason = []
-        for size, label in ((input_hw[0], "height"), (input_hw[1], "width")):
-            if lvl.stride > size:
-                reason.append(f"its stride {lvl.stride} is larger than the {size}-pixel input {label}")
-        message = f"{lvl.name} is {h}×{w}" + (": " + " and ".join(reason) if reason else "")
+        sides = [f"{size}-pixel input {label}" for size, label in zip(input_hw, ("height", "width"))
+                 if lvl.stride > size]
+        if len(sides) == 2:
+            sides = [f"{input_hw[0]}×{input_hw[1]} input"]
+        message = f"{lvl.name} is {h}×{w}" + (f": its stride {lvl.stride} is larger than the {sides[0]}" if sides else "")
         findings.append(
             Finding(
                 "error" if min(h, w) == 0 else "warning",
