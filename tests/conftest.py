@@ -47,3 +47,19 @@ SYNTHETIC = {
     "neck": {"kind": "fpn", "out_channels": 256},
     "input": {"height": 128, "width": 160},
 }
+
+
+@pytest.fixture
+def devices_seen():
+    """The device types of every tensor any module received while the fixture is active."""
+    import torch
+    from torch.nn.modules.module import register_module_forward_pre_hook
+
+    seen: set[str] = set()
+
+    def record(module: Any, args: tuple) -> None:
+        seen.update(a.device.type for a in args if isinstance(a, torch.Tensor))
+
+    handle = register_module_forward_pre_hook(record)
+    yield seen
+    handle.remove()

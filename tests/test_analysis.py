@@ -126,11 +126,14 @@ def test_resnet50_fpn_equals_torchvision_resnet_fpn_backbone():
         torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-4)
 
 
-def test_meta_and_cpu_agree_on_shapes_and_costs():
+def test_meta_and_cpu_agree_on_shapes_and_costs(devices_seen):
     loaded = load_config("retinanet_r50_fpn", ["input.height=96", "input.width=130"])
     meta = inspect_model(loaded, device="meta")
+    assert devices_seen == {"meta"}
+    devices_seen.clear()
     cpu = inspect_model(loaded, device="cpu")
-    assert meta.device.used == "meta" and cpu.device.used == "cpu"
+    assert "cpu" in devices_seen  # the modules really ran on real tensors (after a meta estimate)
+    assert meta.device.used == "meta" and cpu.device.used == "cpu" and cpu.device.note is None
     assert meta.levels == cpu.levels
     assert meta.backbone_levels == cpu.backbone_levels
     assert meta.stages == cpu.stages
