@@ -108,10 +108,13 @@ def explained_stride(in_size: tuple[int, int], out_size: tuple[int, int]) -> int
     return stride if ok else None
 
 
-def token_stride(in_size: tuple[int, int], tokens: float, max_prefix: int = 16, padding: float = 0.0) -> int | None:
+# Window sides of the windowed-attention backbones in timm (Swin, Swin V2, and their kin).
+WINDOW_SIDES = (7, 8, 12, 14, 16, 24)
+
+
+def token_stride(in_size: tuple[int, int], tokens: float, max_prefix: int = 16) -> int | None:
     """The power-of-two stride whose patch grid holds ``tokens`` tokens, else None: how a ViT's
-    (B, N, C) activations find their level. A few prefix tokens (class, register) are allowed, and
-    with ``padding`` a grid padded up by that fraction (Swin pads to whole windows).
+    (B, N, C) activations find their level. A few prefix tokens (class, register) are allowed.
 
     >>> token_stride((1024, 1024), 4096), token_stride((224, 224), 197)
     (16, 16)
@@ -120,32 +123,65 @@ def token_stride(in_size: tuple[int, int], tokens: float, max_prefix: int = 16, 
     for power in range(8):
         stride = 2**power
         for grid in ((-(-height // stride)) * (-(-width // stride)), (height // stride) * (width // stride)):
-            if grid and grid <= tokens <= grid * (1 + padding) + max_prefix:
+            if grid and grid <= tokens <= grid + max_prefix:
                 return stride
     return None
 
 
-def stride_of_shape(in_size: tuple[int, int], shape: tuple[int, ...], batch: int = 1) -> int | None:
+def window_stride(in_size: tuple[int, int], tokens: float, sides: tuple[int, ...] = WINDOW_SIDES) -> int | None:
+    """The stride whose patch grid, padded to whole windows of one of ``sides``, holds exactly
+    ``tokens`` tokens: how Swin's windowed activations find their level.
+
+    >>> window_stride((256, 256), 441)  # 16×16 at stride 16, padded to 3×3 windows of 7
+    16
+    """
+    height, width = in_size
+    for power in range(8):
+        stride = 2**power
+        rows, cols = -(-height // stride), -(-width // stride)
+        for side in sides:
+            if -(-rows // side) * side * -(-cols // side) * side == tokens:
+                return stride
+    return None
+
+
+def stride_of_shape(
+    in_size: tuple[int, int], shape: tuple[int, ...], batch: int = 1, loose: bool = True
+) -> int | None:
     """The stride of the level an activation of ``shape`` belongs to, or None.
 
-    In order: an NCHW map whose size a stride explains; a token sequence whose length is a patch
-    grid, as (B, N, C) tokens, (B, heads, N, N) attention scores or (B*N, C) rows of a linear
-    layer; then windowed tokens (Swin's (B*windows, N, C)) whose total is a padded grid.
+    An NCHW map whose size a stride explains; a token sequence whose length is a patch grid, as
+    (B, N, C) tokens, (B, heads, N, N) attention scores or (B*N, C) rows of a linear layer; windowed
+    tokens (Swin's (B*windows, side², C)) whose total is the grid padded to whole windows. With
+    ``loose``, a last guess: a (X, N, ...) block whose N alone is a grid (attention over heads
+    folded into X); without it, None, so a caller can try the shape of the module's input first.
 
     >>> stride_of_shape((512, 512), (1, 256, 64, 64)), stride_of_shape((512, 512), (1, 12, 1024, 1024))
     (8, 16)
     >>> stride_of_shape((512, 512), (361, 49, 96)), stride_of_shape((512, 512), (2048, 768), batch=2)
     (4, 16)
+    >>> stride_of_shape((224, 224), (192, 49, 49), loose=False) is None  # 3 heads × 64 windows
+    True
     """
     if len(shape) == 4:
         stride = explained_stride(in_size, (shape[2], shape[3]))
         if stride is not None:
             return stride
-        exact, total = shape[-1], shape[0] * shape[-1] / batch
+        if shape[0] == batch:  # (B, heads, N, N or head_dim)
+            stride = token_stride(in_size, shape[2])
+            if stride is not None:
+                return stride
     elif len(shape) == 3:
-        exact, total = shape[1], shape[0] * shape[1] / batch
+        if shape[0] == batch:
+            return token_stride(in_size, shape[1])
+        side = round(shape[1] ** 0.5)
+        sides = (side,) if side * side == shape[1] and side > 1 else WINDOW_SIDES
+        stride = window_stride(in_size, shape[0] * shape[1] / batch, sides)
+        if stride is not None:
+            return stride
     elif len(shape) == 2:
-        exact, total = shape[0] / batch, shape[0] / batch
+        rows = shape[0] / batch
+        return token_stride(in_size, rows) or window_stride(in_size, rows)
     else:
         return None
-    return token_stride(in_size, exact) or token_stride(in_size, total, padding=0.3)
+    return token_stride(in_size, shape[-2]) if loose else None

@@ -237,3 +237,14 @@ def test_vit_tokens_are_costed_at_their_level():
     # every backbone MAC runs on the 16-stride token grid: patch embedding, qkv, attention, MLP
     assert by_level[4] == report.stages["backbone"].macs
     assert [lvl.name for lvl in report.levels] == ["P2", "P3", "P4", "P5", "P6"]
+
+
+@pytest.mark.parametrize("size", [224, 256])  # 256: every stage padded to whole 7×7 windows
+def test_swin_windows_are_placed_on_their_stage_level(size):
+    report = inspect_model(load_config("swin_t_fpn", [f"input.height={size}", f"input.width={size}"]), depth=3)
+    stage = {m.name.rsplit(".", 1)[-1]: m.macs for m in report.modules if m.name.startswith("backbone.body.")}
+    by_stride = {lc.stride: lc.macs["backbone"] for lc in report.level_costs}
+    # the stride-4 level also holds the patch embedding; each later stage starts with its merging
+    assert by_stride[4] == stage["patch_embed"] + stage["layers_0"]
+    assert [by_stride[s] for s in (8, 16, 32)] == [stage["layers_1"], stage["layers_2"], stage["layers_3"]]
+    assert not by_stride.get(None)

@@ -67,8 +67,10 @@ class CostCounter(TorchDispatchMode):
         super().__init__()
         self.live = LiveTensors() if memory else None
         self.own: dict[str, Cost] = defaultdict(Cost)
-        # cost by (stage, output shape): the resolution, hence the level, each op ran at
-        self.by_shape: dict[tuple[str, tuple[int, ...]], Cost] = defaultdict(Cost)
+        # cost by (stage, output shape, shape of the running module's input): the resolution, hence
+        # the level, each op ran at; the module's input places ops whose own shape does not tell
+        self.by_shape: dict[tuple[str, tuple[int, ...], tuple[int, ...]], Cost] = defaultdict(Cost)
+        self._inputs: dict[str, tuple[int, ...]] = {}
         self.uncounted: dict[str, Uncounted] = defaultdict(Uncounted)
         self._stack: list[str] = [""]
         self._tags = WeakTensorKeyDictionary()
@@ -97,6 +99,8 @@ class CostCounter(TorchDispatchMode):
     def _enter(self, name: str, module: nn.Module, args: Any) -> None:
         self._stack.append(name)
         self.own[name].calls += 1
+        first = next((a for a in tree_flatten(args)[0] if isinstance(a, Tensor)), None)
+        self._inputs[name] = tuple(first.shape) if first is not None else ()
 
     def _leave(self, name: str, module: nn.Module, args: Any, output: Any) -> None:
         # Unwind to this module even if a child's hook was skipped by an exception.
@@ -146,7 +150,7 @@ class CostCounter(TorchDispatchMode):
     def _by_shape(self, where: str, out: Any, macs: int, ops: int) -> None:
         first = out[0] if isinstance(out, (tuple, list)) and out else out
         shape = tuple(int(d) for d in first.shape) if isinstance(first, Tensor) else ()
-        cost = self.by_shape[(where.split(".", 1)[0], shape)]
+        cost = self.by_shape[(where.split(".", 1)[0], shape, self._inputs.get(where, ()))]
         cost.macs += macs
         cost.elementwise += ops
 

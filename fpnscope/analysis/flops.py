@@ -79,13 +79,18 @@ def level_costs(
 ) -> list[LevelCost]:
     """MACs and element-wise ops per level, finest first, by the resolution each op ran at.
 
-    Token sequences find their level by their patch grid (see ``stride_of_shape``). An op whose
+    Token sequences find their level by their patch grid (see ``stride_of_shape``); an op whose
+    own output does not tell (attention with its heads folded in) goes by its module's input. An op whose
     output has no level, whose stride is not a power of two or is coarser than every measured
     level (a pooled 6x6 or 1x1 map, say) goes to a last row with no level.
     """
     rows: dict[int | None, tuple[dict[str, int], dict[str, int]]] = {}
-    for (stage, shape), cost in counter.by_shape.items():
-        stride = stride_of_shape(input_hw, shape, batch)
+    for (stage, shape, context), cost in counter.by_shape.items():
+        stride = (
+            stride_of_shape(input_hw, shape, batch, loose=False)
+            or stride_of_shape(input_hw, context, batch, loose=False)
+            or stride_of_shape(input_hw, shape, batch)
+        )
         key = stride if stride and is_power_of_two(stride) and stride <= max_stride else None
         macs, ops = rows.setdefault(key, ({s: 0 for s in STAGES}, {s: 0 for s in STAGES}))
         if stage in macs:
