@@ -34,7 +34,7 @@ app = typer.Typer(
 presets_app = typer.Typer(help="Bundled presets: list them, show one.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(presets_app, name="presets")
 
-EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 2, 3, 130
+EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 1, 2, 3, 130, 141
 
 
 def _stderr(message: str) -> None:
@@ -46,12 +46,18 @@ def _cli_errors() -> Iterator[None]:
     """Turn the project's errors into one message on stderr and exit code 2, never a traceback."""
     try:
         yield
+        sys.stdout.flush()  # so that a closed pipe shows up here, not later in click's handler
     except FpnscopeError as err:
         _stderr(f"error: {err}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except KeyboardInterrupt:
         _stderr("interrupted")
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly with the shell's code for SIGPIPE, and point
+        # stdout at /dev/null so that Python's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
     except (typer.Exit, typer.Abort):
         raise
     except Exception as err:  # a bug of ours: say so plainly
@@ -369,7 +375,7 @@ def presets_show(
     with _cli_errors():
         from fpnscope.config.loader import load_config, resolve
 
-        source = resolve(name)
+        source = resolve(name, paths=False)
         if not source.bundled:
             raise ConfigError(f"'{name}' is a path; `presets show` takes a bundled preset name")
         if resolved:

@@ -18,7 +18,13 @@ def console(stderr: bool = False) -> Any:
     """A rich console (rich is imported only when something is drawn)."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    drawn = Console(stderr=stderr, highlight=False)
+    drawn.on_broken_pipe = _broken_pipe  # rich would exit 1, which here means "findings"
+    return drawn
+
+
+def _broken_pipe() -> None:
+    raise BrokenPipeError("the reader of the output went away")
 
 
 def lazy(module: str, name: str) -> Any:

@@ -202,3 +202,31 @@ def test_main_pauses_the_collector_on_meta_and_a_real_device_resumes_it(collecto
         assert parse_json(capsys.readouterr().out)["device"]["used"] == device
         assert collector.isenabled() is collecting
     assert collector.get_freeze_count() > 0  # what was loaded before the real run is not rescanned
+
+
+@pytest.mark.parametrize("args", [["presets", "list"], ["inspect", "synthetic_fpn", *SMALL]])
+def test_a_reader_that_goes_away_ends_the_run_quietly_with_141(args):
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # as `| head` does once it has its lines: every write now fails with EPIPE
+    try:
+        done = subprocess.run([sys.executable, "-m", "fpnscope", *args], stdout=write, stderr=subprocess.PIPE,
+                              text=True, timeout=300)
+    finally:
+        os.close(write)
+    assert done.returncode == 141, done.stderr  # not 1, which means "findings"
+    assert done.stderr == ""
+
+
+def test_error_advice_fits_the_command(cli):
+    shown = cli("presets", "show", "resnet50_fpm")
+    assert shown.exit_code == 2 and "did you mean 'resnet50_fpn'" in shown.stderr
+    assert ".yaml" not in shown.stderr  # presets show takes names only
+    if not torch.cuda.is_available():
+        profiled = cli("profile", "synthetic_fpn", "--device", "cuda")
+        assert profiled.exit_code == 2 and "use --device cpu (or auto)" in profiled.stderr
+        inspected = cli("inspect", "synthetic_fpn", "--device", "cuda")
+        assert inspected.exit_code == 2 and "use --device meta or cpu" in inspected.stderr

@@ -11,8 +11,9 @@ from fpnscope.errors import ConfigError
 _DEVICE = re.compile(r"^(meta|cpu|cuda(:\d+)?|mps)$")
 
 
-def resolve_device(name: str) -> torch.device:
-    """Check that ``name`` is a device this machine has; a clear ConfigError otherwise.
+def resolve_device(name: str, instead: str = "meta or cpu") -> torch.device:
+    """Check that ``name`` is a device this machine has; a clear ConfigError otherwise, which
+    suggests the devices in ``instead``.
 
     >>> resolve_device("meta")
     device(type='meta')
@@ -22,14 +23,14 @@ def resolve_device(name: str) -> torch.device:
     device = torch.device(name)
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise ConfigError(f"--device {name}: CUDA is not available on this machine; use --device meta or cpu")
+            raise ConfigError(f"--device {name}: CUDA is not available on this machine; use --device {instead}")
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise ConfigError(
                 f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s), "
                 f"numbered from 0"
             )
     if device.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-        raise ConfigError(f"--device {name}: MPS is not available on this machine; use --device meta or cpu")
+        raise ConfigError(f"--device {name}: MPS is not available on this machine; use --device {instead}")
     return device
 
 

@@ -53,7 +53,7 @@ def resolve_profile_device(name: str) -> tuple[torch.device, str | None]:
         return torch.device("cpu"), "auto: no CUDA device found, profiling on the CPU"
     if name == "meta":
         raise ConfigError("--device meta: profile times real computation; use auto, cpu, cuda[:N] or mps")
-    return resolve_device(name), None
+    return resolve_device(name, instead="cpu (or auto)"), None
 
 
 def check_settings(settings: ProfileSettings, device: torch.device) -> None:

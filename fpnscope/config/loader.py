@@ -37,8 +37,9 @@ def looks_like_path(target: str) -> bool:
     return target.endswith((".yaml", ".yml")) or "/" in target or "\\" in target
 
 
-def resolve(target: str, relative_to: Path | None = None) -> Source:
-    """Turn a preset name or a path into a Source; an unknown name gets the closest names."""
+def resolve(target: str, relative_to: Path | None = None, paths: bool = True) -> Source:
+    """Turn a preset name or a path into a Source; an unknown name gets the closest names (and,
+    where ``paths`` are accepted, the reminder that a file works too)."""
     if looks_like_path(target) or (relative_to is None and Path(target).is_file()):
         path = Path(target)
         if relative_to is not None and not path.is_absolute():
@@ -50,7 +51,7 @@ def resolve(target: str, relative_to: Path | None = None) -> Source:
         raise ConfigError(
             f"unknown preset '{target}'"
             + (f"; {hint}" if hint else "")
-            + " (see `fpnscope presets list`, or give a path to a .yaml file)"
+            + (" (see `fpnscope presets list`, or give a path to a .yaml file)" if paths else " (see `fpnscope presets list`)")
         )
     return Source(label=target, path=found, bundled=True)
 
