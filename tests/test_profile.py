@@ -94,13 +94,47 @@ def test_bf16_autocast_and_channels_last_on_cpu(cli):
     check_stage(data["points"][0]["stages"]["model"], 1)
 
 
+def _compile_unavailable() -> str | None:
+    """Why torch.compile cannot run here (no dynamo for this Python, no C compiler), or None."""
+    try:
+        import torch._dynamo
+
+        if not torch._dynamo.is_dynamo_supported():
+            return "torch.compile is not supported on this Python"
+        torch.compile(lambda x: x * 2 + 1)(torch.ones(2))
+    except Exception as err:  # noqa: BLE001 - any failure means: not available on this machine
+        return f"torch.compile is not available here: {type(err).__name__}: {err}"
+    return None
+
+
 def test_compile_time_is_reported_apart(cli):
-    result = cli("profile", "synthetic_fpn", "--device", "cpu", "--input", "64", "--compile", "--json",
-                 "--set", "backbone={kind: synthetic, channels: [8], strides: [8]}", "--set", "neck.out_channels=8", *FAST)
+    if (why := _compile_unavailable()) is not None:
+        pytest.skip(why)
+    import torch._dynamo as dynamo
+    from torch._dynamo.utils import counters
+
+    tiny = ("synthetic_fpn", "--device", "cpu", "--input", "64", "--json",
+            "--set", "backbone={kind: synthetic, channels: [8], strides: [8]}", "--set", "neck.out_channels=8", *FAST)
+    dynamo.reset()
+    counters.clear()
+    result = cli("profile", *tiny, "--compile")
     assert result.exit_code == 0, result.stderr
-    point = parse_json(result.stdout)["points"][0]
-    assert point["compile_seconds"] > 0
+    data = parse_json(result.stdout)
+    assert data["settings"]["compile"] is True
+    point = data["points"][0]
+    # dynamo really captured graphs (a plain eager module in place of torch.compile captures none)
+    assert counters["stats"]["unique_graphs"] > 0
+    assert isinstance(point["compile_seconds"], float) and point["compile_seconds"] > 0
     check_stage(point["stages"]["model"], 1)
+    # without --compile: nothing compiled, and no compile time reported (not even 0.0)
+    dynamo.reset()
+    counters.clear()
+    plain = cli("profile", *tiny)
+    assert plain.exit_code == 0, plain.stderr
+    data = parse_json(plain.stdout)
+    assert data["settings"]["compile"] is False
+    assert data["points"][0]["compile_seconds"] is None
+    assert counters["stats"]["unique_graphs"] == 0
 
 
 @pytest.mark.parametrize(
