@@ -273,11 +273,20 @@ def compare(
                 reverse=sort == "throughput",
             )
         report.check(budgets)
+        if len(report.inputs) > 1:
+            from fpnscope.fmt import input_text
+
+            shown = ", ".join(f"{v.name} {input_text(v.input)}" for v in report.variants if v.status == "ok")
+            _stderr(f"warning: the variants were analysed at different inputs ({shown}); "
+                    "their deltas and relative budgets compare different work")
         emit(fmt, output, report.to_dict, lambda: lazy("render_compare", "compare_tables")(report),
              lambda console: lazy("render_compare", "render_compare")(report, console), "fpnscope compare")
     if report.over_budget:
+        from fpnscope.fmt import budget_value
+
         for check in report.over_budget:
-            _stderr(f"over budget: {check.variant}: {check.expression} ({check.value:+.1f}{'%' if check.expression.endswith('%') else ''})")
+            _stderr(f"over budget: {check.variant}: {check.expression} ({check.metric} = "
+                    f"{budget_value(check.metric, check.relative, check.value)})")
         raise typer.Exit(EXIT_FINDINGS)
 
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from fpnscope.fmt import si, size_bytes
+from fpnscope.fmt import budget_value, input_text, metric_value, si
 from fpnscope.render import _print_spaced, _right, _table
 from fpnscope.render_plain import PlainTable
 from fpnscope.report import STAGES
@@ -17,21 +17,9 @@ from fpnscope.report_compare import LOWER_IS_BETTER, CompareReport, VariantResul
 BAR_WIDTH = 40
 
 
-def _format(metric: str, value: float | None) -> str:
-    if value is None:
-        return "—"
-    if metric == "memory":
-        return size_bytes(value)
-    if metric == "latency":
-        return f"{value:.2f} ms"
-    if metric == "throughput":
-        return f"{value:,.1f} img/s"
-    return si(value)
-
-
 def _delta_text(report: CompareReport, variant: VariantResult, metric: str) -> Text:
     """The value, and for non-baseline rows its change in %: green when better, red when worse."""
-    text = Text(_format(metric, variant.value(metric)))
+    text = Text(metric_value(metric, variant.value(metric)))
     delta = report.delta(variant, metric) if variant is not report.baseline else None
     if delta is not None:
         better = delta < 0 if LOWER_IS_BETTER[metric] else delta > 0
@@ -55,16 +43,24 @@ def levels_text(levels: list[str]) -> str:
 def variants_table(report: CompareReport) -> Table:
     """One row per variant: totals with deltas against the first (the baseline)."""
     profiled = any(v.latency_ms is not None for v in report.variants)
+    mixed = len(report.inputs) > 1
+    figure = {"justify": "right", "no_wrap": True}  # a value and its delta stay on one line
     columns: list[tuple[str, dict[str, Any]]] = [
         ("Variant", {"style": "bold", "no_wrap": True}),
-        ("Params", _right()),
-        ("MACs", _right()),
-        ("Memory (est.)", _right()),
+        ("Params", figure),
+        ("MACs", figure),
+        ("Memory", figure),
         ("Levels", {}),
     ]
     if profiled:
-        columns[4:4] = [("Latency", _right()), ("Throughput", _right())]
-    table = _table(f"{len(report.variants)} variants · baseline: {report.baseline.name}", *columns)
+        columns[4:4] = [("Latency", figure), ("Throughput", figure)]
+    if mixed:
+        columns.insert(1, ("Input", {"style": "yellow", "no_wrap": True}))
+    count = len(report.variants)
+    title = f"{count} variant{'s' if count != 1 else ''} · baseline: {report.baseline.name}"
+    if len(report.inputs) == 1:
+        title += f" · input {input_text(report.inputs[0])}"
+    table = _table(title, *columns)
     for v in report.variants:
         name = Text(v.name) + (Text(" (base)", style="dim") if v is report.baseline else Text())
         if v.status != "ok":
@@ -74,8 +70,13 @@ def variants_table(report: CompareReport) -> Table:
         cells = [_delta_text(report, v, m) for m in ("params", "macs", "memory")]
         if profiled:
             cells[3:3] = [_delta_text(report, v, "latency"), _delta_text(report, v, "throughput")]
+        if mixed:
+            cells.insert(0, Text(input_text(v.input)))
         table.add_row(name, *cells, Text(levels_text(v.levels), style="cyan"))
-    table.caption = "MACs: multiply-accumulates (FLOPs = 2 × MACs). Green: better than the baseline; red: worse."
+    table.caption = ("MACs: multiply-accumulates (FLOPs = 2 × MACs); memory: estimated for one inference pass. "
+                     "Green: better than the baseline; red: worse.")
+    if mixed:
+        table.caption += " The inputs differ, so the deltas compare different work."
     return table
 
 
@@ -105,9 +106,12 @@ def levels_table(report: CompareReport) -> Table | None:
     strides = sorted({s for v in ok for s in v.level_macs})
     if not strides or len(ok) < 2:
         return None
-    table = _table("MACs per level", ("Level", {"style": "bold"}), *[(v.name, _right()) for v in ok])
+    table = _table("MACs per level", ("Level", {"style": "bold", "no_wrap": True}),
+                   *[(v.name, {"justify": "right", "no_wrap": True}) for v in ok])
     base = report.baseline
-    for stride in strides:
+    for stride in [*(s for s in strides if s), *(s for s in strides if not s)]:  # "other" last
+        if not any(v.level_macs.get(stride) for v in ok):
+            continue  # no MACs at this level in any variant (a max-pooled extra level)
         cells = []
         for v in ok:
             value, ref = v.level_macs.get(stride, 0), base.level_macs.get(stride, 0)
@@ -121,8 +125,8 @@ def levels_table(report: CompareReport) -> Table | None:
                 else:
                     text.append(f" {change:+.0%}", style="green" if value < ref else "red")
             cells.append(text)
-        table.add_row(f"{stride.bit_length() - 1} (/{stride})", *cells)
-    table.caption = "Each op is placed at the level whose resolution it runs at."
+        table.add_row(f"{stride.bit_length() - 1} (/{stride})" if stride else "other", *cells)
+    table.caption = "Each op is placed at the level whose resolution it runs at; other: on no level's grid."
     return table
 
 
@@ -138,7 +142,7 @@ def bar_chart(report: CompareReport) -> Table:
     for name, value in values.items():
         length = round(BAR_WIDTH * (value or 0) / top)
         grid.add_row(name, Text("█" * length, style="cyan") + Text("·" * (BAR_WIDTH - length), style="dim"),
-                     _format(metric, value))
+                     metric_value(metric, value))
     label = {"macs": "MACs", "flops": "FLOPs"}.get(metric, metric.capitalize())
     outer = _table(f"{label} by variant", ("", {}))
     outer.show_header = False
@@ -157,8 +161,7 @@ def render_compare(report: CompareReport, console: Console) -> None:
         lines = Text()
         for check in report.budgets:
             mark, style = ("✗ over budget", "bold red") if check.exceeded else ("✓ within budget", "green")
-            shown = f"{check.value:+.1f}%" if check.expression.endswith("%") else si(check.value)
-            lines.append(f"{mark}: {check.variant} {check.expression.split('>')[0].strip()} = {shown} "
+            lines.append(f"{mark}: {check.variant} {check.metric} = {budget_value(check.metric, check.relative, check.value)} "
                          f"(limit {check.expression})\n", style=style)
         lines.rstrip()
         parts.append(lines)

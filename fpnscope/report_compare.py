@@ -18,7 +18,7 @@ from fpnscope.errors import ConfigError
 
 METRICS = ("params", "macs", "flops", "memory", "latency", "throughput")
 LOWER_IS_BETTER = {"params": True, "macs": True, "flops": True, "memory": True, "latency": True, "throughput": False}
-_SUFFIX = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+_SUFFIX = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
 
 
 @dataclass
@@ -36,16 +36,17 @@ class VariantResult:
     memory_bytes: int | None = None
     latency_ms: float | None = None
     throughput_ips: float | None = None
-    level_macs: dict[int, int] = field(default_factory=dict)
+    level_macs: dict[int, int] = field(default_factory=dict)  # by stride; 0 is "other"
+    input: tuple[int, int, int, int] | None = None  # batch, channels, height, width
 
     @classmethod
     def from_inspect(cls, name: str, source: str, data: dict[str, Any]) -> VariantResult:
         """From the ``inspect --json`` document (live or saved)."""
         memory = data.get("memory") or {}
         level_macs: dict[int, int] = {}
-        for row in data.get("level_costs", []):
-            if row.get("stride"):
-                level_macs[int(row["stride"])] = sum(v or 0 for v in row["macs"].values())
+        for row in data.get("level_costs", []):  # stride 0: ops on no level's grid ("other")
+            stride = int(row.get("stride") or 0)
+            level_macs[stride] = level_macs.get(stride, 0) + sum(v or 0 for v in row["macs"].values())
         return cls(
             name=name,
             source=source,
@@ -55,6 +56,7 @@ class VariantResult:
             levels=[f"{lvl['name']}:{lvl['channels']}" for lvl in data["levels"]],
             memory_bytes=memory.get("total_bytes"),
             level_macs=level_macs,
+            input=_input_of(data),
         )
 
     def value(self, metric: str) -> float | None:
@@ -64,12 +66,20 @@ class VariantResult:
         return {"memory": self.memory_bytes, "latency": self.latency_ms, "throughput": self.throughput_ips}[metric]
 
 
+def _input_of(data: dict[str, Any]) -> tuple[int, int, int, int] | None:
+    given = data.get("input") or {}
+    keys = ("batch", "channels", "height", "width")
+    return tuple(int(given[k]) for k in keys) if all(k in given for k in keys) else None  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class Budget:
-    """``--fail-on`` as parsed: ``macs>+5%`` (relative to the baseline) or ``params>30M`` (absolute)."""
+    """``--fail-on`` as parsed: ``macs>+5%`` (relative to the baseline), ``params>30M`` or
+    ``memory>512MiB`` (absolute), ``throughput<-5%`` (for the metric where higher is better)."""
 
     expression: str
     metric: str
+    op: str
     limit: float
     relative: bool
 
@@ -77,26 +87,44 @@ class Budget:
     def parse(cls, text: str) -> Budget:
         """Parse one budget expression.
 
-        >>> Budget.parse("macs>+5%"), Budget.parse("params > 30M").limit
-        (Budget(expression='macs>+5%', metric='macs', limit=5.0, relative=True), 30000000.0)
+        >>> Budget.parse("macs>+5%")
+        Budget(expression='macs>+5%', metric='macs', op='>', limit=5.0, relative=True)
+        >>> Budget.parse("params > 30M").limit, Budget.parse("memory>1.5GiB").limit
+        (30000000.0, 1610612736.0)
         """
-        match = re.fullmatch(r"\s*(\w+)\s*>\s*([+-]?\d+(?:\.\d+)?)\s*(%|[KMGT]?)\s*", text)
+        match = re.fullmatch(r"\s*(\w+)\s*([<>])\s*([+-]?\d+(?:\.\d+)?)\s*(%|[KMGT]iB|[KMGT]?|ms)\s*", text)
         if not match or match.group(1) not in METRICS:
             raise ConfigError(
                 f"--fail-on {text!r}: expected METRIC>+N% (relative to the first variant) or METRIC>N[K|M|G|T] "
-                f"(absolute), with METRIC one of {', '.join(METRICS)}; e.g. --fail-on 'macs>+5%'"
+                f"(absolute; memory also takes KiB, MiB, GiB; latency is in ms), with METRIC one of "
+                f"{', '.join(METRICS)} and < for throughput; e.g. --fail-on 'macs>+5%'"
             )
-        metric, number, unit = match.groups()
+        metric, op, number, unit = match.groups()
+        worse = ">" if LOWER_IS_BETTER[metric] else "<"
+        if op != worse:
+            raise ConfigError(
+                f"--fail-on {text!r}: this fails when {metric} gets better; a budget guards against it "
+                f"getting worse: {metric}{worse}{'-' if worse == '<' else '+'}{number.lstrip('+-')}{unit}"
+            )
+        if unit.endswith("iB") and metric != "memory" or unit == "ms" and metric != "latency":
+            raise ConfigError(f"--fail-on {text!r}: {unit} is a unit of {'memory' if unit != 'ms' else 'latency'}, not {metric}")
         relative = unit == "%"
-        return cls(text.strip(), metric, float(number) * (1 if relative else _SUFFIX[unit]), relative)
+        scale = 1.0 if relative or unit == "ms" else _SUFFIX[unit]
+        return cls(text.strip(), metric, op, float(number) * scale, relative)
+
+    def exceeded_by(self, value: float) -> bool:
+        """Whether ``value`` (a % change when relative) breaks the budget."""
+        return value > self.limit if self.op == ">" else value < self.limit
 
 
 @dataclass(frozen=True)
 class BudgetCheck:
-    """One budget against one variant."""
+    """One budget against one variant: ``value`` is a % change for a relative budget."""
 
     expression: str
     variant: str
+    metric: str
+    relative: bool
     value: float
     limit: float
     exceeded: bool
@@ -133,7 +161,17 @@ class CompareReport:
                     value = variant.value(budget.metric)
                 if value is None:
                     continue
-                self.budgets.append(BudgetCheck(budget.expression, variant.name, value, budget.limit, value > budget.limit))
+                self.budgets.append(BudgetCheck(budget.expression, variant.name, budget.metric, budget.relative,
+                                                value, budget.limit, budget.exceeded_by(value)))
+
+    @property
+    def inputs(self) -> list[tuple[int, int, int, int]]:
+        """The distinct inputs the variants were analysed at, the baseline's first."""
+        seen: list[tuple[int, int, int, int]] = []
+        for v in self.variants:
+            if v.status == "ok" and v.input is not None and v.input not in seen:
+                seen.append(v.input)
+        return seen
 
     @property
     def over_budget(self) -> list[BudgetCheck]:

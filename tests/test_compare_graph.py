@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 
 import pytest
 
@@ -46,14 +47,44 @@ def test_backbone_is_analysed_once_for_all_neck_variants():
     assert len(_BACKBONES) == 1
 
 
-def test_variants_from_overrides_and_sorting(cli):
-    result = cli("compare", "synthetic_fpn", "--variant", "narrow: out_channels=64", "--variant",
-                 "c4c5: in_features=[C4, C5], extra_levels={count: 1}", "--sort", "params", "--json", *SMALL)
+# given in neither params nor name order, so that a sort that does nothing is seen
+UNSORTED = ("--variant", "wide: out_channels=512", "--variant", "c4c5: in_features=[C4, C5], extra_levels={count: 1}",
+            "--variant", "narrow: out_channels=64")
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [("params", ["synthetic_fpn", "narrow", "c4c5", "wide"]), ("name", ["synthetic_fpn", "c4c5", "narrow", "wide"])],
+)
+def test_variants_from_overrides_and_sorting(cli, sort, expected):
+    unsorted = cli("compare", "synthetic_fpn", *UNSORTED, "--json", *SMALL)
+    assert unsorted.exit_code == 0, unsorted.stderr
+    assert [v["name"] for v in parse_json(unsorted.stdout)["variants"]] == ["synthetic_fpn", "wide", "c4c5", "narrow"]
+    result = cli("compare", "synthetic_fpn", *UNSORTED, "--sort", sort, "--json", *SMALL)
     assert result.exit_code == 0, result.stderr
-    variants = parse_json(result.stdout)["variants"]
-    assert [v["name"] for v in variants] == ["synthetic_fpn", "narrow", "c4c5"]  # baseline first, then by params
+    data = parse_json(result.stdout)
+    variants = data["variants"]
+    assert [v["name"] for v in variants] == expected  # the baseline stays first, the rest are sorted
+    assert data["baseline"] == "synthetic_fpn"
+    if sort == "params":
+        totals = [v["params"]["total"] for v in variants[1:]]
+        assert totals == sorted(totals) and len(set(totals)) == len(totals)
+        assert variants[0]["params"]["total"] > totals[0]  # the baseline is not sorted in with them
     c4c5 = next(v for v in variants if v["name"] == "c4c5")
     assert c4c5["levels"] == ["P4:256", "P5:256", "P6:256"]
+
+
+def test_sort_by_throughput_is_fastest_first(cli):
+    # a 16-channel and a 1024-channel neck on a backbone without work: far apart, slowest given first
+    result = cli("compare", "synthetic_fpn", "--variant", "wide: out_channels=1024", "--variant", "narrow: out_channels=16",
+                 "--profile", "--device", "cpu", "--sort", "throughput", "--json", "--input", "64")
+    assert result.exit_code == 0, result.stderr
+    variants = parse_json(result.stdout)["variants"]
+    assert variants[0]["name"] == "synthetic_fpn"
+    assert {v["name"] for v in variants[1:]} == {"wide", "narrow"}
+    throughputs = [v["throughput_ips"] for v in variants[1:]]
+    assert all(t > 0 for t in throughputs)
+    assert throughputs == sorted(throughputs, reverse=True)  # higher is better: descending
 
 
 def test_a_failing_variant_shows_its_error_and_the_others_still_appear(cli):
@@ -81,6 +112,46 @@ def test_saved_reports_and_budgets(cli, tmp_path):
     assert over.exit_code == 1
     assert "over budget: new: macs>+5%" in over.stderr
     assert "✗ over budget: new macs" in over.stdout
+
+
+def test_absolute_budgets_apply_to_every_variant_the_baseline_too(cli):
+    # synthetic_fpn's neck alone: fpn 3.34 M params, pafpn 6.88 M
+    args = ("compare", "synthetic_fpn", "--neck", "fpn,pafpn", *SMALL)
+    over = cli(*args, "--fail-on", "params>5M")
+    assert over.exit_code == 1, over.stderr
+    lines = over.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("over budget: pafpn: params>5M ")
+    # stdout is still the whole report, with the verdict of each variant
+    for text in ("baseline: fpn", "Per stage", "MACs by variant", "✗ over budget: pafpn params = 6.88 M (limit params>5M)",
+                 "✓ within budget: fpn params = 3.34 M (limit params>5M)"):
+        assert text in over.stdout, text
+    assert "over budget: pafpn: params" not in over.stdout
+    # unlike a relative budget, an absolute one holds for the baseline as well
+    both = cli(*args, "--fail-on", "params>3M", "--json")
+    assert both.exit_code == 1
+    assert [line.split(" (")[0] for line in both.stderr.splitlines()] == [
+        "over budget: fpn: params>3M", "over budget: pafpn: params>3M"]
+    checks = parse_json(both.stdout)["budgets"]
+    assert [(c["variant"], c["exceeded"], c["limit"]) for c in checks] == [("fpn", True, 3e6), ("pafpn", True, 3e6)]
+    assert [c["value"] for c in checks] == [3_344_384, 6_884_864]
+    within = cli(*args, "--fail-on", "params>7M", "--json")
+    assert within.exit_code == 0 and within.stderr == ""
+    assert [c["exceeded"] for c in parse_json(within.stdout)["budgets"]] == [False, False]
+
+
+def test_metric_chooses_the_bar_chart(cli):
+    args = ("compare", "synthetic_fpn", "--neck", "fpn,pafpn", *SMALL)
+    data = parse_json(cli(*args, "--metric", "params", "--json").stdout)
+    assert data["metric"] == "params"
+    assert parse_json(cli(*args, "--json").stdout)["metric"] == "macs"  # the default
+    text = cli(*args, "--metric", "params")
+    assert text.exit_code == 0 and text.stderr == ""
+    assert "Params by variant" in text.stdout and "MACs by variant" not in text.stdout
+    chart = text.stdout[text.stdout.index("Params by variant"):].splitlines()
+    bars = {line.split()[0]: line for line in chart if "█" in line or "·" in line}
+    # the bars are params: pafpn, the largest, fills the bar; fpn's is 3.34/6.88 of it
+    assert bars["pafpn"].count("█") == 40 and bars["pafpn"].rstrip().endswith("6.88 M")
+    assert bars["fpn"].count("█") == round(40 * 3_344_384 / 6_884_864) and bars["fpn"].rstrip().endswith("3.34 M")
 
 
 @pytest.mark.parametrize(
@@ -133,6 +204,63 @@ def test_variant_helpers():
     assert Budget.parse("latency > 20").relative is False
 
 
+@pytest.mark.parametrize(
+    ("text", "op", "limit"),
+    [("memory>512MiB", ">", 512 * 2**20), ("memory > 1.5GiB", ">", 1.5 * 2**30), ("throughput<-5%", "<", -5.0),
+     ("latency>20ms", ">", 20.0), ("params>30M", ">", 30e6)],
+)
+def test_budget_units_and_directions(text, op, limit):
+    budget = Budget.parse(text)
+    assert (budget.op, budget.limit) == (op, limit)
+    assert budget.exceeded_by(limit + 1) is (op == ">") and budget.exceeded_by(limit - 1) is (op == "<")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("throughput>+5%", "fails when throughput gets better; .* throughput<-5%"),
+     ("macs<-5%", "fails when macs gets better; .* macs>\\+5%"),
+     ("params>5MiB", "MiB is a unit of memory, not params"),
+     ("memory>5ms", "ms is a unit of latency, not memory")],
+)
+def test_budgets_that_cannot_mean_what_they_say_are_refused(cli, text, message):
+    result = cli("compare", "synthetic_fpn", "--fail-on", text)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert re.search(message, result.stderr), result.stderr
+
+
+def test_memory_budget_reads_and_reports_binary_units(cli):
+    result = cli("compare", "synthetic_fpn", "--neck", "fpn,pafpn", "--fail-on", "memory>1KiB", "--input", "64")
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(re.fullmatch(r"over budget: \w+: memory>1KiB \(memory = [\d.]+ MiB\)", x)
+                                   for x in lines), lines
+
+
+def test_variants_at_different_inputs_are_shown_and_warned_about(cli, tmp_path):
+    saved = tmp_path / "base.json"
+    assert cli("inspect", "synthetic_fpn", "--input", "128", "-o", str(saved)).exit_code == 0
+    result = cli("compare", str(saved), "synthetic_fpn", "--input", "64", "--batch", "2")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.strip() == (
+        "warning: the variants were analysed at different inputs (base 128×128, synthetic_fpn 64×64, batch 2); "
+        "their deltas and relative budgets compare different work"
+    )
+    assert "Input" in result.stdout and "64×64, batch 2" in result.stdout
+    data = parse_json(cli("compare", str(saved), "synthetic_fpn", "--input", "64", "--json").stdout)
+    assert [v["input"] for v in data["variants"]] == [[1, 3, 128, 128], [1, 3, 64, 64]]
+    same = cli("compare", "synthetic_fpn", "--neck", "fpn,pafpn", "--input", "64")
+    assert same.stderr == "" and "2 variants · baseline: fpn · input 64×64" in same.stdout
+
+
+def test_level_macs_keep_ops_on_no_grid_and_skip_empty_levels(cli):
+    data = parse_json(cli("compare", "swin_t_fpn", "--neck", "fpn", "--input", "256", "--json").stdout)
+    (variant,) = data["variants"]
+    assert sum(variant["level_macs"].values()) == variant["macs"]["total"]  # every MAC has a row
+    one = cli("compare", "resnet50_fpn", "--neck", "fpn,pafpn", "--input", "128")
+    assert "6 (/64)" not in one.stdout  # the max-pooled P6 has no MACs in either variant
+    assert "1 variant ·" in cli("compare", "synthetic_fpn", "--input", "64").stdout
+
+
 # --- graph ----------------------------------------------------------------------------------------
 
 
@@ -152,10 +280,20 @@ def test_graph_of_an_fpn_is_the_textbook_one():
 @pytest.mark.parametrize("name", preset_names())
 def test_graph_of_every_preset_reaches_every_output(name):
     report = neck_graph(load_config(name, ["input.height=128", "input.width=128"]).config)
-    assert set(report.outputs) == set(report.output_shapes)
-    assert all(v is not None for v in report.outputs.values())
-    ids = {n.id for n in report.nodes}
-    assert all(i in ids for n in report.nodes for i in n.inputs)  # edges point at real nodes
+    assert list(report.outputs) == list(report.output_shapes)
+    by_id = {n.id: n for n in report.nodes}
+    assert len(by_id) == len(report.nodes)
+    assert all(i in by_id for n in report.nodes for i in n.inputs)  # edges point at real nodes
+    for level, node_id in report.outputs.items():
+        assert node_id is not None, level
+        node = by_id[node_id]
+        # the node the graph says makes this level makes a map of the measured shape ...
+        assert node.shape == tuple(report.output_shapes[level]), level
+        # ... and is a node of the neck, not a backbone level passed through, unless the neck is identity
+        if report.neck == "identity":
+            assert node.role == "input" and node.kind == "input", level
+        else:
+            assert node.role != "input" and node.kind != "input", level
 
 
 def test_graph_of_bifpn_and_pafpn_have_their_paths():
@@ -218,7 +356,19 @@ def test_every_format(cli, tmp_path, command):
     assert svg.read_text().startswith("<svg")
     txt = tmp_path / "out.txt"
     assert cli(*args, "-o", str(txt)).exit_code == 0 and txt.read_text().strip()
-    assert oct(os.stat(txt).st_mode & 0o777) != oct(0o600)  # a normal file, not mkstemp's private one
+    umask = os.umask(0)
+    os.umask(umask)
+    # as a plain open() creates it (0o666 less the umask), not mkstemp's private 0o600
+    assert oct(os.stat(txt).st_mode & 0o777) == oct(0o666 & ~umask)
+    assert oct(os.stat(svg).st_mode & 0o777) == oct(0o666 & ~umask)
+    # and under a umask that tells those apart whatever this machine's is (0o640: not 0o600, 0o644 or 0o666)
+    strict = tmp_path / "strict.txt"
+    previous = os.umask(0o027)
+    try:
+        assert cli(*args, "-o", str(strict)).exit_code == 0
+    finally:
+        os.umask(previous)
+    assert oct(os.stat(strict).st_mode & 0o777) == oct(0o640)
 
 
 def test_output_is_never_half_written(cli, tmp_path):
