@@ -232,7 +232,8 @@ def render_inspect(report: InspectReport, console: Console, strict: bool = False
     if report.memory is not None:
         mem = report.memory
         line = Text("Memory  ", style="bold")
-        line.append(f"parameters {size_bytes(mem.params_bytes)} · activation peak {size_bytes(mem.activations_peak_bytes)}")
+        line.append(f"parameters and buffers {size_bytes(mem.params_bytes)} · activation peak "
+                    f"{size_bytes(mem.activations_peak_bytes)}")
         line.append(f" · total {size_bytes(mem.total_bytes)}", style="bold")
         line.append(f"\n        {mem.method}, fp32", style="dim")
         parts.append(line)

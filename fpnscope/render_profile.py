@@ -22,59 +22,73 @@ def _flops(stage: StageProfile) -> str:
 
 
 def _tflops(stage: StageProfile) -> str:
-    return "" if stage.tflops is None else f"{stage.tflops:.3f}" if stage.tflops < 1 else f"{stage.tflops:.2f}"
+    if not stage.tflops:  # no FLOPs counted (a weightless backbone) or none measured
+        return "—"
+    return f"{stage.tflops:.3f}" if stage.tflops < 1 else f"{stage.tflops:.2f}"
 
 
-def _memory(stage: StageProfile) -> str:
-    measured = size_bytes(stage.measured_peak_bytes) if stage.measured_peak_bytes is not None else "—"
+def _figure() -> dict[str, Any]:
+    return {"justify": "right", "no_wrap": True}  # numbers never break; the memory column may
+
+
+def _memory(stage: StageProfile, measured: bool = True) -> str:
+    """Measured / estimated peak; the estimate alone where nothing is measured (off CUDA)."""
     estimated = size_bytes(stage.estimated_peak_bytes) if stage.estimated_peak_bytes is not None else "—"
-    return f"{measured} / {estimated}"
+    if not measured:
+        return estimated
+    shown = size_bytes(stage.measured_peak_bytes) if stage.measured_peak_bytes is not None else "—"
+    return f"{shown} / {estimated}"
+
+
+def _peak_column(stages: list[StageProfile]) -> tuple[bool, tuple[str, dict[str, Any]]]:
+    measured = any(st.measured_peak_bytes is not None for st in stages)
+    return measured, ("Peak meas. / est." if measured else "Peak (est.)", {"justify": "right", "min_width": 9})
 
 
 def stage_table(point: ProfilePoint, mode: str) -> Table:
     """Every timed stage of one point."""
+    measured, peak = _peak_column(list(point.stages.values()))
     table = _table(
         f"Latency per stage · batch {point.batch} · {point.height}×{point.width}",
-        ("Stage", {"style": "bold"}),
-        ("Median ms", _right()),
-        ("p10–p90 ms", _right()),
-        ("±std", _right()),
-        ("img/s", _right()),
-        ("FLOPs" + (" fwd+bwd" if mode == "train" else ""), _right()),
-        ("TFLOP/s", _right()),
-        ("Peak meas. / est.", _right()),
+        ("Stage", {"style": "bold", "no_wrap": True}),
+        ("Median ms", _figure()),
+        ("p10–p90 ms", _figure()),
+        ("img/s", _figure()),
+        ("FLOPs" + (" fwd+bwd" if mode == "train" else ""), _figure()),
+        ("TFLOP/s", _figure()),
+        peak,
     )
     for name, stage in point.stages.items():
         t = stage.timing
         table.add_row(
             ("  " if name.startswith("head ") else "") + name,
-            _ms(t.median_ms),
+            f"{_ms(t.median_ms)} ±{_ms(t.std_ms)}",
             f"{_ms(t.p10_ms)}–{_ms(t.p90_ms)}",
-            _ms(t.std_ms),
             f"{stage.throughput_ips:,.1f}",
             _flops(stage),
             _tflops(stage),
-            _memory(stage),
+            _memory(stage, measured),
         )
-    table.caption = (
-        "Each stage is timed on inputs cached from the stage before. Peak memory: measured on CUDA "
-        "above what was already allocated / estimated on the meta device (activations only)."
+    table.caption = "Each stage is timed on inputs cached from the stage before; ± is the standard deviation. Peak memory: " + (
+        "measured on CUDA above what was already allocated / estimated on the meta device (activations only)."
+        if measured else "activations only, estimated on the meta device (measured on CUDA)."
     )
     return table
 
 
 def sweep_table(report: ProfileReport) -> Table:
     """One row per (input, batch) point."""
+    measured, peak = _peak_column([p.stages["model"] for p in report.points if p.status == "ok"])
     table = _table(
         "Sweep",
         ("Input", {"style": "bold", "no_wrap": True}),
         ("Batch", _right()),
-        ("Median ms", _right()),
-        ("p10–p90 ms", _right()),
-        ("img/s", _right()),
-        ("TFLOP/s", _right()),
-        ("b / n / h ms", _right()),
-        ("Peak meas. / est.", _right()),
+        ("Median ms", _figure()),
+        ("p10–p90 ms", _figure()),
+        ("img/s", _figure()),
+        ("TFLOP/s", _figure()),
+        ("Stages ms", _right()),
+        peak,
     )
     for point in report.points:
         label = f"{point.height}×{point.width}"
@@ -88,9 +102,10 @@ def sweep_table(report: ProfileReport) -> Table:
         table.add_row(
             label, str(point.batch), _ms(model.timing.median_ms),
             f"{_ms(model.timing.p10_ms)}–{_ms(model.timing.p90_ms)}",
-            f"{model.throughput_ips:,.1f}", _tflops(model), split, _memory(model),
+            f"{model.throughput_ips:,.1f}", _tflops(model), split, _memory(model, measured),
         )
-    table.caption = "--json has every stage of every point."
+    table.caption = ("Stages ms: the median of each stage on its own, backbone / neck / head (no head: backbone / "
+                     "neck). --json has every stage of every point.")
     return table
 
 

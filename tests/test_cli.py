@@ -230,3 +230,13 @@ def test_error_advice_fits_the_command(cli):
         assert profiled.exit_code == 2 and "use --device cpu (or auto)" in profiled.stderr
         inspected = cli("inspect", "synthetic_fpn", "--device", "cuda")
         assert inspected.exit_code == 2 and "use --device meta or cpu" in inspected.stderr
+
+
+def test_profile_table_on_the_cpu_says_what_it_measured(cli):
+    result = cli("profile", "synthetic_fpn", "--device", "cpu", "--input", "64", "--iters", "2", "--warmup", "0")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "Peak (est.)" in out and "Peak meas." not in out  # nothing is measured off CUDA
+    backbone = next(line.split() for line in out.splitlines() if line.split()[:1] == ["backbone"] and "±" in line)
+    assert backbone[-4:-2] == ["0", "—"]  # no FLOPs, so no TFLOP/s
+    assert "Parameters and buffers" in out
