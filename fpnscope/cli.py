@@ -93,21 +93,21 @@ TargetArg = Annotated[
     str, typer.Argument(metavar="TARGET", help="A bundled preset name (see `presets list`) or a YAML file.")
 ]
 InputOpt = Annotated[
-    str | None, typer.Option("--input", "-i", help="Input size HxW, or one number for a square. [default: the preset's]")
+    str | None, typer.Option("--input", "-i", metavar="HxW", help="Input size HxW, or one number for a square. [default: the preset's]")
 ]
-BatchOpt = Annotated[int | None, typer.Option("--batch", "-b", help="Batch size. [default: the preset's]")]
+BatchOpt = Annotated[int | None, typer.Option("--batch", "-b", metavar="N", help="Batch size. [default: the preset's]")]
 SetOpt = Annotated[
     list[str],
-    typer.Option("--set", "-s", help="Override a key: key.path=value (YAML value). Repeatable."),
+    typer.Option("--set", "-s", metavar="KEY=VALUE", help="Override a key: key.path=value (YAML value). Repeatable."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout (short for --format json).")]
 FormatOpt = Annotated[
     str | None,
-    typer.Option("--format", "-f", help="table, json, csv or markdown. [default: from --output's extension, else table]"),
+    typer.Option("--format", "-f", metavar="FORMAT", help="table, json, csv or markdown. [default: from --output's extension, else table]"),
 ]
 OutputOpt = Annotated[
     str | None,
-    typer.Option("--output", "-o", help="Write the report to this file (.json .csv .md .txt, or .svg for a picture)."),
+    typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file (.json .csv .md .txt, or .svg for a picture)."),
 ]
 AllowPythonOpt = Annotated[
     bool,
@@ -121,10 +121,10 @@ def inspect(
     size: InputOpt = None,
     batch: BatchOpt = None,
     sets: SetOpt = [],  # noqa: B006 - typer reads the default, never mutates it
-    device: Annotated[str, typer.Option(help="meta (shapes only, instant), cpu, cuda[:N] or mps.")] = "meta",
-    depth: Annotated[int, typer.Option(min=0, help="Per-module breakdown down to this depth (1 = stages).")] = 0,
+    device: Annotated[str, typer.Option(metavar="DEVICE", help="meta (shapes only, instant), cpu, cuda[:N] or mps.")] = "meta",
+    depth: Annotated[int, typer.Option(min=0, metavar="N", help="Per-module breakdown down to this depth (1 = stages).")] = 0,
     flops_backend: Annotated[
-        str, typer.Option(help="torch (fpnscope's own count) or fvcore (also cross-check on a real CPU forward).")
+        str, typer.Option(metavar="NAME", help="torch (fpnscope's own count) or fvcore (also cross-check on a real CPU forward).")
     ] = "torch",
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too, not only on errors.")] = False,
     allow_python: AllowPythonOpt = False,
@@ -162,18 +162,18 @@ def inspect(
 @app.command()
 def profile(
     target: TargetArg,
-    device: Annotated[str, typer.Option(help="auto (CUDA when present, else CPU), cpu, cuda[:N] or mps.")] = "auto",
-    batch: Annotated[str | None, typer.Option("--batch", "-b", help="Batch sizes, comma-separated: 1,8,32. [default: the preset's]")] = None,
+    device: Annotated[str, typer.Option(metavar="DEVICE", help="auto (CUDA when present, else CPU), cpu, cuda[:N] or mps.")] = "auto",
+    batch: Annotated[str | None, typer.Option("--batch", "-b", metavar="N,...", help="Batch sizes, comma-separated: 1,8,32. [default: the preset's]")] = None,
     size: Annotated[
-        str | None, typer.Option("--input", "-i", help="Input sizes, comma-separated: 512,640,800x1333. [default: the preset's]")
+        str | None, typer.Option("--input", "-i", metavar="HxW,...", help="Input sizes, comma-separated: 512,640,800x1333. [default: the preset's]")
     ] = None,
-    dtype: Annotated[str, typer.Option(help="fp32, or fp16 / bf16 through autocast (bf16 on the CPU).")] = "fp32",
-    mode: Annotated[str, typer.Option(help="infer (inference mode) or train (forward + backward).")] = "infer",
+    dtype: Annotated[str, typer.Option(metavar="DTYPE", help="fp32, or fp16 / bf16 through autocast (bf16 on the CPU).")] = "fp32",
+    mode: Annotated[str, typer.Option(metavar="MODE", help="infer (inference mode) or train (forward + backward).")] = "infer",
     channels_last: Annotated[bool, typer.Option("--channels-last", help="Model and inputs in channels-last memory format.")] = False,
     compile_: Annotated[bool, typer.Option("--compile", help="torch.compile each stage; compile time is reported apart.")] = False,
     cuda_graphs: Annotated[bool, typer.Option("--cuda-graphs", help="Capture each stage in a CUDA graph and time its replays.")] = False,
-    warmup: Annotated[int, typer.Option(min=0, help="Untimed calls before timing.")] = 3,
-    iters: Annotated[int, typer.Option(min=0, help="Timed calls per stage; 0: at least 10 and at least one second.")] = 0,
+    warmup: Annotated[int, typer.Option(min=0, metavar="N", help="Untimed calls before timing.")] = 3,
+    iters: Annotated[int, typer.Option(min=0, metavar="N", help="Timed calls per stage; 0: at least 10 and at least one second.")] = 0,
     sets: SetOpt = [],  # noqa: B006
     allow_python: AllowPythonOpt = False,
     as_json: JsonOpt = False,
@@ -211,19 +211,19 @@ def compare(
         list[str],
         typer.Argument(metavar="TARGET...", help="Presets, YAML files or saved `inspect --json` reports; the first is the baseline."),
     ],
-    neck: Annotated[str | None, typer.Option("--neck", help="Neck kinds to put on the (one) target, comma-separated: fpn,pafpn,bifpn.")] = None,
+    neck: Annotated[str | None, typer.Option("--neck", metavar="KIND,...", help="Neck kinds to put on the (one) target, comma-separated: fpn,pafpn,bifpn.")] = None,
     variant: Annotated[
-        list[str], typer.Option("--variant", help="Another variant of the first target: 'name: key=value,key=value' (bare keys are neck keys). Repeatable.")
+        list[str], typer.Option("--variant", metavar='"NAME: K=V,..."', help="Another variant of the first target: 'name: key=value,key=value' (bare keys are neck keys). Repeatable.")
     ] = [],  # noqa: B006
     size: InputOpt = None,
     batch: BatchOpt = None,
     sets: SetOpt = [],  # noqa: B006
     profile_: Annotated[bool, typer.Option("--profile", help="Also time each variant with the profile harness.")] = False,
-    device: Annotated[str, typer.Option(help="Device for --profile: auto, cpu, cuda[:N] or mps.")] = "auto",
-    sort: Annotated[str | None, typer.Option("--sort", help="Sort the variants after the baseline by params, macs, flops, memory, latency, throughput or name.")] = None,
-    metric: Annotated[str, typer.Option("--metric", help="The bar chart's metric: params, macs, flops, memory, latency or throughput.")] = "macs",
+    device: Annotated[str, typer.Option(metavar="DEVICE", help="Device for --profile: auto, cpu, cuda[:N] or mps.")] = "auto",
+    sort: Annotated[str | None, typer.Option("--sort", metavar="METRIC", help="Sort the variants after the baseline by params, macs, flops, memory, latency, throughput or name.")] = None,
+    metric: Annotated[str, typer.Option("--metric", metavar="METRIC", help="The bar chart's metric: params, macs, flops, memory, latency or throughput.")] = "macs",
     fail_on: Annotated[
-        list[str], typer.Option("--fail-on", help="Budget: exit 1 when exceeded, e.g. 'macs>+5%' (vs the baseline) or 'params>30M'. Repeatable.")
+        list[str], typer.Option("--fail-on", metavar="BUDGET", help="Budget: exit 1 when exceeded, e.g. 'macs>+5%' (vs the baseline), 'params>30M', 'memory>2GiB', 'throughput<-5%'. Repeatable.")
     ] = [],  # noqa: B006
     allow_python: AllowPythonOpt = False,
     as_json: JsonOpt = False,
