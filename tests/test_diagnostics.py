@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
 from fpnscope.analysis.counter import CostCounter
 from fpnscope.analysis.pipeline import inspect_model
 from fpnscope.config.loader import load_config
+from fpnscope.config.presets import preset_names
+from fpnscope.report import merge_fixes
 
 
 def findings(target: str, *sets: str):
@@ -53,7 +56,8 @@ def test_levels_rounded_differently():
             "neck={kind: fpn, extra_levels: {count: 1}}"]
     (rounding,) = [f for f in findings("resnet50_fpn", *sets) if "rounded differently" in f.message]
     assert rounding.level == "P6"  # C4, C5 round down (floor), the max-pool rounds P6 up
-    assert rounding.fix == {"input": {"height": 832, "width": 1344}}
+    # a multiple of 32 makes C4 and C5 exact, and P6 alone is left to round (up, as it does)
+    assert rounding.fix == {"input": {"height": 800, "width": 1344}}
 
 
 def test_tiny_levels():
@@ -62,7 +66,7 @@ def test_tiny_levels():
     assert items[0].message == "P7 is 1×3: its stride 128 is larger than the 100-pixel input height"
 
 
-def test_head_mismatch_and_strict_exit(cli):
+def test_strict_makes_warnings_exit_1(cli):
     result = cli("inspect", "resnet50_fpn", "--json")
     assert result.exit_code == 0  # warnings only
     assert cli("inspect", "resnet50_fpn", "--json", "--strict").exit_code == 1
@@ -108,3 +112,28 @@ def test_a_neck_whose_declaration_disagrees_with_its_outputs_is_reported():
     (finding,) = check_neck_declared([LevelSpec.of("P", 64, 8), LevelSpec.of("P", 256, 16)], measured, "fpn")
     assert (finding.severity, finding.code, finding.level) == ("error", "declared-vs-measured", "P4")
     assert finding.message == "the fpn neck declares P4 with 256 channels at stride 16 but produced 128 channels at stride 16"
+
+
+@pytest.mark.parametrize("size", [(500, 700), (800, 1333)])
+@pytest.mark.parametrize("name", preset_names())
+def test_the_corrected_input_clears_every_input_finding(name, size):
+    """One input for all the findings that fix the input, and applying it leaves none of them."""
+    awkward = [f"input.height={size[0]}", f"input.width={size[1]}"]
+    report = inspect_model(load_config(name, awkward))
+    sized = [f.fix["input"] for f in report.diagnostics if f.fix and "input" in f.fix]
+    if not sized:
+        return
+    assert all(fix == sized[0] for fix in sized), sized  # no two pieces of advice
+    fixed = sized[0]
+    again = inspect_model(load_config(name, [f"input.height={fixed['height']}", f"input.width={fixed['width']}"]))
+    assert [f.message for f in again.diagnostics if f.fix and "input" in f.fix] == []
+
+
+def test_the_corrected_input_is_the_smallest_that_clears_them():
+    # Swin at 800x1333: C2 rounds down and the rest up; a multiple of 32 (for the fusions) already
+    # makes them round alike, so 64 (832 rows) would pad more than needed.
+    swin = merge_fixes(inspect_model(load_config("swin_t_fpn")).diagnostics)
+    assert swin == {"input": {"height": 800, "width": 1344}}
+    # 16x16: levels too small ask for 128 pixels a side, which is also a multiple of 32
+    tiny = merge_fixes(inspect_model(load_config("resnet50_fpn", ["input.height=16", "input.width=16"])).diagnostics)
+    assert tiny == {"input": {"height": 128, "width": 128}}

@@ -7,7 +7,9 @@ an 800x1333 input gives C3 = 167 columns and C4 = 84, and 84 x 2 = 168.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from fpnscope.report import Finding, Level
@@ -26,8 +28,40 @@ def padded_input(height: int, width: int, multiple: int) -> tuple[int, int]:
 
 def _pad_fix(input_hw: tuple[int, int], multiple: int) -> tuple[str, dict[str, Any]]:
     height, width = padded_input(*input_hw, multiple)
-    hint = f"pad the input to {height}x{width} (a multiple of {multiple}) and every level lines up"
-    return hint, {"input": {"height": height, "width": width}}
+    return _pad_hint(height, width, multiple), {"input": {"height": height, "width": width}}
+
+
+def _pad_hint(height: int, width: int, multiple: int) -> str:
+    return f"pad the input to {height}x{width} (a multiple of {multiple}) and every level lines up"
+
+
+_PAD_HINT = re.compile(r"pad the input to \d+x\d+ \(a multiple of (\d+)\) and every level lines up")
+
+
+def one_input(findings: list[Finding]) -> list[Finding]:
+    """Make every finding that fixes the input name the same one, the smallest that clears them
+    all: the largest multiple any of them pads to, at least the largest size any of them asks for.
+
+    >>> a = Finding("warning", "x", None, "", "pad the input to 800x1344 (a multiple of 32) and every "
+    ...             "level lines up", {"input": {"height": 800, "width": 1344}})
+    >>> b = Finding("warning", "y", None, "", "use at least 1024", {"input": {"height": 1024, "width": 1333}})
+    >>> [f.fix["input"] for f in one_input([a, b])]
+    [{'height': 1024, 'width': 1344}, {'height': 1024, 'width': 1344}]
+    >>> one_input([a, b])[0].hint
+    'pad the input to 1024x1344 (a multiple of 32) and every level lines up'
+    """
+    sized = [i for i, f in enumerate(findings) if f.fix and "input" in f.fix]
+    if len(sized) < 2:
+        return findings
+    multiple = max((int(m.group(1)) for i in sized if (m := _PAD_HINT.search(findings[i].hint))), default=1)
+    height = max(findings[i].fix["input"]["height"] for i in sized)  # type: ignore[index]
+    width = max(findings[i].fix["input"]["width"] for i in sized)  # type: ignore[index]
+    height, width = padded_input(height, width, multiple)
+    out = list(findings)
+    for i in sized:
+        fix = {**out[i].fix, "input": {"height": height, "width": width}}  # type: ignore[dict-item]
+        out[i] = replace(out[i], hint=_PAD_HINT.sub(_pad_hint(height, width, multiple), out[i].hint), fix=fix)
+    return out
 
 
 def check_fusion(
@@ -107,7 +141,12 @@ def check_rounding(levels: Sequence[Level], input_hw: tuple[int, int]) -> list[F
         return []
     up, down = by_way["up"], by_way["down"]
     minority = up if len(up) <= len(down) else down
-    hint, fix = _pad_fix(input_hw, max(lvl.stride for lvl in levels))
+    # Padding to a multiple of a level's stride makes it exact: enough for every level that rounds
+    # the other way from the coarsest level (which is derived from the ones below it and keeps
+    # rounding as it does).
+    coarsest = max(up + down, key=lambda lvl: lvl.stride)
+    other = down if coarsest in up else up
+    hint, fix = _pad_fix(input_hw, max(lvl.stride for lvl in other))
     return [
         Finding(
             "warning",
@@ -148,6 +187,7 @@ def check_small(levels: Sequence[Level], input_hw: tuple[int, int]) -> list[Find
                 message,
                 f"a level this small carries almost no spatial information; use an input of at "
                 f"least {2 * lvl.stride} pixels a side, or fewer levels",
+                {"input": {"height": max(input_hw[0], 2 * lvl.stride), "width": max(input_hw[1], 2 * lvl.stride)}},
             )
         )
     return findings

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from fpnscope.analysis.alignment import check_fusion, check_rounding, check_small
+from fpnscope.analysis.alignment import check_fusion, check_rounding, check_small, one_input
 from fpnscope.analysis.strides import check_contiguous, check_declared, check_order
 from fpnscope.config.schema import PresetConfig
 from fpnscope.report import Finding, Level
@@ -116,4 +116,4 @@ def diagnose(cfg: PresetConfig, run: Measurement) -> list[Finding]:
     findings += check_small([*run.backbone_levels, *run.levels], hw)
     findings += check_neck_declared(run.neck_specs, run.levels, neck.kind)
     findings += run.findings
-    return sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity])
+    return sorted(one_input(findings), key=lambda f: SEVERITY_ORDER[f.severity])
