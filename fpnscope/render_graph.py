@@ -90,6 +90,10 @@ def render_graph(report: GraphReport, console: Console) -> None:
     parts: list[Any] = [summary_text(report)]
     if len(report.nodes) <= TREE_LIMIT:
         parts.append(lineage(report))
+    else:
+        parts.append(Text(f"The lineage tree of each output is left out: {len(report.nodes)} nodes (more than "
+                          f"{TREE_LIMIT}) would repeat shared paths many times; the table lists every node "
+                          "with its inputs.", style="dim"))
     parts.append(node_table(report))
     parts.append(Text("Derived from the neck's forward on meta tensors: blocks of layers, fusions and resizes "
                       "as they ran.", style="dim"))

@@ -333,6 +333,8 @@ def test_graph_human_output(cli):
     assert result.exit_code == 0, result.stderr
     for text in ("lateral", "top-down", "fusion nodes: 2 with 2 inputs", "Output levels", "P7", "Nodes in the order"):
         assert text in result.stdout, text
+    big = cli("graph", "efficientdet_d0", *SMALL)  # 83 nodes: no tree, and a line that says so
+    assert "Output levels" not in big.stdout and "lineage tree of each output is left out: 83 nodes" in big.stdout
 
 
 # --- output formats ------------------------------------------------------------------------------
