@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fpnscope.fmt import shape
-from fpnscope.report import STAGES, InspectReport
+from fpnscope.report import STAGES, InspectReport, merge_fixes
 from fpnscope.report_profile import ProfileReport
 
 Cell = str | int | float | None
@@ -54,7 +54,27 @@ def inspect_tables(report: InspectReport) -> list[PlainTable]:
         ["severity", "code", "level", "message", "fix"],
         [[f.severity, f.code, f.level or "", f.message, f.hint] for f in report.diagnostics],
     )
-    tables = [levels, costs, per_level, findings]
+    inp = report.input
+    run = PlainTable(
+        "Run",
+        ["input", "device", "params_bytes", "activations_peak_bytes", "memory_method"],
+        [[f"{inp.batch}×{inp.channels}×{inp.height}×{inp.width}", report.device.used,
+          *((report.memory.params_bytes, report.memory.activations_peak_bytes, report.memory.method)
+            if report.memory is not None else (None, None, None))]],
+    )
+    tables = [levels, run, costs, per_level, findings]
+    corrected = merge_fixes(report.diagnostics)
+    if corrected:
+        import yaml
+
+        text = yaml.safe_dump(corrected, default_flow_style=None, sort_keys=False).strip()
+        tables.append(PlainTable("Corrected YAML (merge into your file)", ["yaml"], [[" · ".join(text.splitlines())]]))
+    if report.modules:
+        tables.append(PlainTable(
+            "Modules",
+            ["module", "type", "depth", "params", "macs", "elementwise_ops", "calls", "output"],
+            [[m.name, m.type, m.depth, m.params, m.macs, m.elementwise, m.calls, m.shape] for m in report.modules],
+        ))
     if report.head_outputs:
         tables.insert(1, PlainTable("Head outputs", ["output", "shape"], [[h.name, shape(h.shape)] for h in report.head_outputs]))
     return tables
@@ -99,8 +119,21 @@ def to_csv(tables: Sequence[PlainTable]) -> str:
 
 
 def _md(cell: Cell) -> str:
-    big = isinstance(cell, int) and not isinstance(cell, bool) and abs(cell) >= 10_000
-    text = "" if cell is None else f"{cell:,}" if big else str(cell)
+    """A cell for people: thousands separated, floats to four significant figures.
+
+    >>> [_md(c) for c in (26_852_416, 33.235224000236485, 0.13184958850630052, 12345.678, None)]
+    ['26,852,416', '33.24', '0.1318', '12,346', '']
+    """
+    if cell is None:
+        text = ""
+    elif isinstance(cell, bool) or not isinstance(cell, (int, float)):
+        text = str(cell)
+    elif abs(cell) >= 10_000:
+        text = f"{cell:,.0f}"
+    elif isinstance(cell, float):
+        text = f"{cell:.4g}"
+    else:
+        text = str(cell)
     return text.replace("|", "\\|").replace("\n", " ")
 
 

@@ -240,3 +240,13 @@ def test_profile_table_on_the_cpu_says_what_it_measured(cli):
     backbone = next(line.split() for line in out.splitlines() if line.split()[:1] == ["backbone"] and "±" in line)
     assert backbone[-4:-2] == ["0", "—"]  # no FLOPs, so no TFLOP/s
     assert "Parameters and buffers" in out
+
+
+def test_markdown_of_inspect_is_the_whole_report_rounded_for_people(cli):
+    result = cli("inspect", "resnet50_fpn", "--depth", "1", "--format", "markdown")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    for heading in ("### Levels", "### Run", "### Cost", "### Diagnostics", "### Corrected YAML", "### Modules"):
+        assert heading in out, heading
+    assert "| 1×3×800×1333 | meta |" in out and "| total | 26,852,416 |" in out
+    assert "input: {height: 800, width: 1344}" in out
