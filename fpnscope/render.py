@@ -156,6 +156,8 @@ def module_table(report: InspectReport) -> Table:
             share(row.macs, total) if row.macs else "",
             str(row.calls) if row.calls > 1 else "",
         )
+    if any(row.calls > 1 for row in report.modules):
+        table.caption = "Calls: shown for a module run more than once (a head shared across levels); its output is its first call's."
     return table
 
 

@@ -174,3 +174,11 @@ def test_head_cost_per_level():
     assert head[3] == 4 * head[4] == 16 * head[5]
     assert sum(head.values()) == report.stages["head"].macs
     assert sum(lc.macs["backbone"] for lc in report.level_costs) == report.stages["backbone"].macs
+
+
+def test_the_module_breakdown_of_a_shared_head():
+    report = inspect_model(load_config("retinanet_r50_fpn", ["input.height=256", "input.width=256"]), depth=2)
+    rows = {r.name: r for r in report.modules}
+    assert rows["head"].shape == "10 maps"  # class and box maps on P3-P7
+    tower = rows["head.cls_tower"]
+    assert tower.calls == 5 and tower.shape == "1×256×32×32"  # its first call, on P3

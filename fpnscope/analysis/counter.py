@@ -108,7 +108,8 @@ class CostCounter(TorchDispatchMode):
             self._stack.pop()
         if len(self._stack) > 1:
             self._stack.pop()
-        self.own[name].out_shape = shape_of(output)
+        if self.own[name].out_shape is None:  # a module shared across levels: its first call's
+            self.own[name].out_shape = shape_of(output)
 
     # --- provenance -------------------------------------------------------------------------
     def tag(self, tensor: Tensor, label: str) -> None:
@@ -172,7 +173,8 @@ class CostCounter(TorchDispatchMode):
             mine.macs += cost.macs
             mine.elementwise += cost.elementwise
             mine.calls += cost.calls
-            mine.out_shape = cost.out_shape
+            if mine.out_shape is None:
+                mine.out_shape = cost.out_shape
         for key, cost in other.by_shape.items():
             self.by_shape[key].macs += cost.macs
             self.by_shape[key].elementwise += cost.elementwise

@@ -70,8 +70,14 @@ def _shape_text(shape: object) -> str:
     if isinstance(shape, tuple):
         return "×".join(str(d) for d in shape)
     if isinstance(shape, list):
-        return f"{len(shape)} maps" if len(shape) > 1 else _shape_text(shape[0])
+        maps = _count_maps(shape)
+        return f"{maps} maps" if maps > 1 else _shape_text(shape[0])
     return str(shape)
+
+
+def _count_maps(shape: object) -> int:
+    """Tensors in a nested output: a RetinaHead's (class maps, box maps) over 5 levels is 10."""
+    return sum(_count_maps(s) for s in shape) if isinstance(shape, list) else 1
 
 
 def level_costs(
