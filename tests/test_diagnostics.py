@@ -11,6 +11,7 @@ from fpnscope.analysis.pipeline import inspect_model
 from fpnscope.config.loader import load_config
 from fpnscope.config.presets import preset_names
 from fpnscope.report import merge_fixes
+from tests.conftest import parse_json
 
 
 def findings(target: str, *sets: str):
@@ -137,3 +138,15 @@ def test_the_corrected_input_is_the_smallest_that_clears_them():
     # 16x16: levels too small ask for 128 pixels a side, which is also a multiple of 32
     tiny = merge_fixes(inspect_model(load_config("resnet50_fpn", ["input.height=16", "input.width=16"])).diagnostics)
     assert tiny == {"input": {"height": 128, "width": 128}}
+
+
+def test_a_wrong_yaml_declaration_names_its_entry_and_the_fix_clears_it(cli, monkeypatch):
+    from pathlib import Path
+
+    corpus = Path(__file__).parent / "broken"
+    monkeypatch.chdir(corpus)
+    first = parse_json(cli("inspect", "declared_wrong.yaml", "--allow-python", "--json").stdout)
+    assert first["corrected"] == {"backbone": {"channels": [8, 16], "strides": [4, 8]}}
+    fixed = cli("inspect", "declared_wrong.yaml", "--allow-python", "--json",
+                "--set", "backbone.channels=[8, 16]", "--set", "backbone.strides=[4, 8]")
+    assert fixed.exit_code == 0 and parse_json(fixed.stdout)["diagnostics"] == []

@@ -104,7 +104,8 @@ def diagnose(cfg: PresetConfig, run: Measurement) -> list[Finding]:
     """Every alignment check on one measured forward pass, errors first."""
     hw = (cfg.input.height, cfg.input.width)
     neck = cfg.neck
-    findings = check_declared(run.declared, run.raw_backbone_levels, _declaration_source(cfg))
+    source = _declaration_source(cfg)
+    findings = check_declared(run.declared, run.raw_backbone_levels, source, keys=source.startswith("backbone."))
     findings += check_order(run.raw_backbone_levels)
     findings += check_in_channels(neck.in_channels, run.neck_inputs)
     if neck.bottom_up:

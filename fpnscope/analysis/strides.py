@@ -8,12 +8,21 @@ from fpnscope.report import Finding, Level
 from fpnscope.spec import LevelSpec, is_power_of_two
 
 
-def check_declared(declared: Sequence[LevelSpec] | None, measured: Sequence[Level], source: str) -> list[Finding]:
+def check_declared(
+    declared: Sequence[LevelSpec] | None, measured: Sequence[Level], source: str, keys: bool = False
+) -> list[Finding]:
     """``declared-vs-measured`` (channels, number of levels) and ``stride-mismatch`` (strides).
+
+    With ``keys`` the declaration is the YAML's ``backbone.channels`` / ``backbone.strides``: the
+    messages name the entry and the fix rewrites the list.
 
     >>> lvl = Level("C3", (1, 512, 100, 167), 8, 512)
     >>> [f.code for f in check_declared([LevelSpec("C3", 256, 16)], [lvl], "timm feature_info")]
     ['declared-vs-measured', 'stride-mismatch']
+    >>> (f, _) = check_declared([LevelSpec("C3", 256, 8), LevelSpec("C4", 1024, 16)],
+    ...                         [lvl, Level("C4", (1, 1024, 50, 84), 16, 1024)], "", keys=True) + [None]
+    >>> f.message, f.fix
+    ('backbone.channels[0] says 256 but C3 has 512 channels', {'backbone': {'channels': [512, 1024]}})
     """
     if declared is None:
         return []
@@ -35,8 +44,11 @@ def check_declared(declared: Sequence[LevelSpec] | None, measured: Sequence[Leve
                     "error",
                     "declared-vs-measured",
                     got.name,
-                    f"level {i} is declared with {want.channels} channels ({source}) but has {got.channels}",
-                    f"declare {got.channels} channels for level {i}; fpnscope uses the measured channels",
+                    f"backbone.channels[{i}] says {want.channels} but {got.name} has {got.channels} channels"
+                    if keys else
+                    f"level {i} ({got.name}) is declared with {want.channels} channels ({source}) but has {got.channels}",
+                    f"declare {got.channels} channels for {got.name}; fpnscope uses the measured channels",
+                    {"backbone": {"channels": [lvl.channels for lvl in measured]}} if keys else None,
                 )
             )
         if want.stride != got.stride:
@@ -45,10 +57,13 @@ def check_declared(declared: Sequence[LevelSpec] | None, measured: Sequence[Leve
                     "error",
                     "stride-mismatch",
                     got.name,
-                    f"level {i} is declared at stride {want.stride} ({source}) but measures stride "
-                    f"{got.stride} ({got.shape[-2]}×{got.shape[-1]} from the input)",
-                    f"declare stride {got.stride} for level {i}; anchors and heads placed by the "
+                    (f"backbone.strides[{i}] says {want.stride} but {got.name} measures stride {got.stride}"
+                     if keys else
+                     f"level {i} ({got.name}) is declared at stride {want.stride} ({source}) but measures stride "
+                     f"{got.stride}") + f" ({got.shape[-2]}×{got.shape[-1]} from the input)",
+                    f"declare stride {got.stride} for {got.name}; anchors and heads placed by the "
                     "declared stride would be off",
+                    {"backbone": {"strides": [lvl.stride for lvl in measured]}} if keys else None,
                 )
             )
     return findings
