@@ -250,3 +250,12 @@ def test_markdown_of_inspect_is_the_whole_report_rounded_for_people(cli):
         assert heading in out, heading
     assert "| 1×3×800×1333 | meta |" in out and "| total | 26,852,416 |" in out
     assert "input: {height: 800, width: 1344}" in out
+
+
+def test_a_bad_override_is_blamed_on_the_option_that_set_it(cli):
+    bad_set = cli("inspect", "synthetic_fpn", "--set", "neck.out_channels=abc")
+    assert bad_set.exit_code == 2
+    assert bad_set.stderr.strip().endswith("(from --set neck.out_channels=abc)")
+    bad_variant = cli("compare", "synthetic_fpn", "--variant", "x: foo=1")
+    assert bad_variant.exit_code == 2
+    assert bad_variant.stderr.strip().endswith("(from --variant 'x': neck.foo=1)")

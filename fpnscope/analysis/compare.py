@@ -90,7 +90,8 @@ def load_variant(spec: VariantSpec, sets: Sequence[str]) -> LoadedConfig:
         def transform(raw: dict[str, Any]) -> dict[str, Any]:
             return {**raw, "neck": swap_neck(raw.get("neck") or {}, kind)}
 
-    return load_config(spec.target, [*sets, *spec.overrides], transform)
+    origins = ["--set"] * len(sets) + [f"--variant {spec.name!r}:"] * len(spec.overrides)
+    return load_config(spec.target, [*sets, *spec.overrides], transform, origins)
 
 
 def compare_models(

@@ -185,9 +185,11 @@ def load_config(
     target: str,
     overrides: Sequence[str] = (),
     transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    origins: Sequence[str] | None = None,
 ) -> LoadedConfig:
     """Load a bundled preset by name or a YAML file by path, then apply ``--set`` overrides
-    (and ``transform``, which compare uses to swap the neck kind).
+    (and ``transform``, which compare uses to swap the neck kind). A key an override set that
+    fails validation is blamed on that override, named by ``origins`` (``--set`` by default).
 
     >>> load_config("synthetic_fpn", ["neck.out_channels=128"]).config.neck.out_channels
     128
@@ -199,4 +201,25 @@ def load_config(
     if transform is not None:
         raw = transform(raw)
     raw = apply_overrides(raw, overrides)
-    return LoadedConfig(validate(raw, source.label), source)
+    try:
+        return LoadedConfig(validate(raw, source.label), source)
+    except ConfigError as err:
+        raise ConfigError(_blame_overrides(str(err), source.label, overrides, origins)) from None
+
+
+def _blame_overrides(message: str, label: str, overrides: Sequence[str], origins: Sequence[str] | None) -> str:
+    """Add '(from --set key=value)' to each problem at a key an override set.
+
+    >>> _blame_overrides("x: neck.foo: unknown key 'foo'", "x", ["neck.foo=1"], None)
+    "x: neck.foo: unknown key 'foo' (from --set neck.foo=1)"
+    """
+    lines = []
+    for line in message.splitlines():
+        path = line.removeprefix(f"{label}: ").split(":", 1)[0].strip()
+        for i, item in enumerate(overrides):
+            key = item.split("=", 1)[0].strip()
+            if key == path or path.startswith(f"{key}.") or key.startswith(f"{path}."):
+                line += f" (from {origins[i] if origins else '--set'} {item.strip()})"
+                break
+        lines.append(line)
+    return "\n".join(lines)
