@@ -33,13 +33,14 @@ def summary_text(report: GraphReport) -> Text:
     """One line of counts: lateral, top-down, bottom-up, fusion nodes by inputs..."""
     counts = report.summary()
     parts = []
-    nouns = {"input": "inputs", "fusion": "fusion nodes"}
+    nouns = {"input": ("input", "inputs"), "fusion": ("fusion node", "fusion nodes")}
     for role in ("input", "lateral", "top-down", "bottom-up", "fusion", "transform", "upsample", "downsample"):
         if counts.get(role):
-            label = f"{counts[role]} {nouns.get(role, role)}"
+            one, many = nouns.get(role, (role, role))
+            label = f"{counts[role]} {one if counts[role] == 1 else many}"
             if role == "fusion":
                 by_inputs = sorted((int(k.split("/")[1]), v) for k, v in counts.items() if k.startswith("fusion/"))
-                label += ": " + ", ".join(f"{v} with {n} inputs" for n, v in by_inputs)
+                label += ": " + ", ".join(f"{v} with {n} input{'s' if n != 1 else ''}" for n, v in by_inputs)
             parts.append(Text(label, style=ROLE_STYLE[role]))
     line = Text(f"{report.neck} neck of {report.model}: ", style="bold")
     return line + Text(" · ").join(parts)
