@@ -183,4 +183,18 @@ def compare_tables(report: CompareReport) -> list[PlainTable]:
         row += [v.memory_bytes, v.latency_ms, v.throughput_ips, " ".join(v.levels)]
         row += [report.delta(v, m) if v is not report.baseline else None for m in ("params", "macs", "memory", "latency")]
         rows.append(row)
-    return [PlainTable(f"Compare (baseline: {report.baseline.name})", headers, rows)]
+    flat = PlainTable(f"Compare (baseline: {report.baseline.name})", headers, rows)
+    # For people (Markdown): each figure with its unit and its change; the CSV is the flat table.
+    metrics = ["params", "macs", "memory"] + (["latency", "throughput"] if any(v.latency_ms for v in report.variants) else [])
+    summary = PlainTable(
+        "Variants against the baseline",
+        ["variant", "input", *metrics, "levels"],
+        [[v.name, input_text(v.input), *(_with_delta(report, v, m) for m in metrics), levels_text(v.levels)]
+         for v in report.variants if v.status == "ok"],
+    )
+    return [flat, summary]
+
+
+def _with_delta(report: CompareReport, variant: VariantResult, metric: str) -> str:
+    delta = report.delta(variant, metric) if variant is not report.baseline else None
+    return metric_value(metric, variant.value(metric)) + (f" ({delta:+.1%})" if delta is not None else "")

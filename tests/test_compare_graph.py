@@ -395,3 +395,12 @@ def test_output_is_never_half_written(cli, tmp_path):
 def test_bad_format_options(cli, args, message):
     result = cli("inspect", "synthetic_fpn", *args)
     assert result.exit_code == 2 and message in result.stderr
+
+
+def test_compare_markdown_has_a_table_for_people_and_csv_keeps_the_flat_one(cli):
+    md = cli("compare", "synthetic_fpn", "--neck", "fpn,pafpn", "--input", "64", "--format", "markdown")
+    assert md.exit_code == 0, md.stderr
+    assert "### Variants against the baseline" in md.stdout
+    assert "| pafpn | 64×64 | 6.88 M (+105.9%) |" in md.stdout
+    csv_text = cli("compare", "synthetic_fpn", "--neck", "fpn,pafpn", "--input", "64", "--format", "csv").stdout
+    assert "Variants against" not in csv_text and csv_text.startswith("variant,source,status")
