@@ -36,6 +36,11 @@ def _right() -> dict[str, Any]:
     return {"justify": "right"}
 
 
+def _figure() -> dict[str, Any]:
+    """A right-aligned column that never breaks its cells (a value, or a value and its delta)."""
+    return {"justify": "right", "no_wrap": True}
+
+
 def level_table(title: str, levels: Iterable[Level], with_sources: bool = False) -> Table:
     """Name, shape, stride, channels (and which inputs fed each level)."""
     columns = [("Level", {"style": "bold"}), ("Shape (N×C×H×W)", {}), ("Stride", _right()), ("Channels", _right())]

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from fpnscope.fmt import budget_value, input_text, metric_value, si
-from fpnscope.render import _print_spaced, _right, _table
+from fpnscope.render import _figure, _print_spaced, _right, _table
 from fpnscope.render_plain import PlainTable
 from fpnscope.report import STAGES
 from fpnscope.report_compare import LOWER_IS_BETTER, CompareReport, VariantResult
@@ -44,7 +44,7 @@ def variants_table(report: CompareReport) -> Table:
     """One row per variant: totals with deltas against the first (the baseline)."""
     profiled = any(v.latency_ms is not None for v in report.variants)
     mixed = len(report.inputs) > 1
-    figure = {"justify": "right", "no_wrap": True}  # a value and its delta stay on one line
+    figure = _figure()  # a value and its delta stay on one line
     columns: list[tuple[str, dict[str, Any]]] = [
         ("Variant", {"style": "bold", "no_wrap": True}),
         ("Params", figure),
@@ -107,7 +107,7 @@ def levels_table(report: CompareReport) -> Table | None:
     if not strides or len(ok) < 2:
         return None
     table = _table("MACs per level", ("Level", {"style": "bold", "no_wrap": True}),
-                   *[(v.name, {"justify": "right", "no_wrap": True}) for v in ok])
+                   *[(v.name, _figure()) for v in ok])
     base = report.baseline
     for stride in [*(s for s in strides if s), *(s for s in strides if not s)]:  # "other" last
         if not any(v.level_macs.get(stride) for v in ok):

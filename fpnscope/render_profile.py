@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from fpnscope.fmt import si, size_bytes
-from fpnscope.render import _print_spaced, _right, _table
+from fpnscope.render import _figure, _print_spaced, _right, _table
 from fpnscope.report_profile import ProfilePoint, ProfileReport, StageProfile
 
 
@@ -25,10 +25,6 @@ def _tflops(stage: StageProfile) -> str:
     if not stage.tflops:  # no FLOPs counted (a weightless backbone) or none measured
         return "—"
     return f"{stage.tflops:.3f}" if stage.tflops < 1 else f"{stage.tflops:.2f}"
-
-
-def _figure() -> dict[str, Any]:
-    return {"justify": "right", "no_wrap": True}  # numbers never break; the memory column may
 
 
 def _memory(stage: StageProfile, measured: bool = True) -> str:
