@@ -10,9 +10,9 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
 
-from fpnscope.analysis.counter import CostCounter
-from fpnscope.analysis.pipeline import inspect_model
-from fpnscope.config.loader import load_config
+from fpnscope.analysis.measure.counter import CostCounter
+from fpnscope.analysis.inspect import inspect_model
+from tests.helpers import load_config
 from fpnscope.models.assemble import build_model
 from tests.conftest import SYNTHETIC
 

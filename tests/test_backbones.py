@@ -10,7 +10,7 @@ import torchvision
 
 from fpnscope.config.schema import PythonBackbone, SyntheticBackbone, TimmBackbone, TorchvisionBackbone
 from fpnscope.errors import BuildError
-from fpnscope.models.backbones import build_backbone
+from fpnscope.models.assemble import build_backbone
 from fpnscope.spec import LevelSpec
 
 

@@ -13,11 +13,12 @@ import pytest
 
 from fpnscope.analysis.compare import compare_models, plan_variants
 from fpnscope.analysis.graph import neck_graph
-from fpnscope.analysis.measure import _BACKBONES
-from fpnscope.config.loader import load_config
+from fpnscope.cli.args import parse_variant, split_top_level
+from fpnscope.config.overrides import Override
 from fpnscope.config.presets import preset_names
-from fpnscope.config.variants import parse_variant, split_top_level, swap_neck
-from fpnscope.report_compare import Budget
+from fpnscope.config.variants import swap_neck
+from fpnscope.reports.compare import Budget
+from tests.helpers import load_config
 from tests.conftest import SYNTHETIC, parse_json
 
 SMALL = ("--input", "128")
@@ -40,11 +41,19 @@ def test_neck_comparison_keeps_backbone_and_swaps_the_neck(cli):
     assert bifpn["levels"] == ["P2:256", "P3:256", "P4:256", "P5:256", "P6:256"]
 
 
-def test_backbone_is_analysed_once_for_all_neck_variants():
-    _BACKBONES.clear()
+def test_backbone_is_built_once_for_all_neck_variants_and_calls_share_nothing(monkeypatch):
+    import fpnscope as fs
+    from fpnscope.analysis.measure import run
+
+    built = []
+    real = run.build_backbone
+    monkeypatch.setattr(run, "build_backbone", lambda *args: built.append(args[0].kind) or real(*args))
     plan = plan_variants(["synthetic_fpn"], ["fpn", "pafpn", "bifpn"])
-    compare_models(plan, ["input.height=64", "input.width=64"])
-    assert len(_BACKBONES) == 1
+    compare_models(plan, [Override("input.height", 64), Override("input.width", 64)])
+    assert built == ["synthetic"]  # the compare call's own cache served the other two necks
+    fs.inspect("synthetic_fpn", input=64)
+    fs.inspect("synthetic_fpn", input=64)
+    assert len(built) == 3  # two separate calls: each builds its own
 
 
 # given in neither params nor name order, so that a sort that does nothing is seen
@@ -198,7 +207,8 @@ def test_compare_human_output(cli):
 
 def test_variant_helpers():
     assert split_top_level("a=[1, 2],b={c: 1, d: 2},e='x,y'") == ["a=[1, 2]", "b={c: 1, d: 2}", "e='x,y'"]
-    assert parse_variant("w: out_channels=512") == ("w", ["neck.out_channels=512"])
+    name, items = parse_variant("w: out_channels=512")
+    assert (name, [(o.key, o.value, o.origin) for o in items]) == ("w", [("neck.out_channels", 512, "--variant 'w': neck.out_channels=512")])
     assert swap_neck({"kind": "bifpn", "width": 128}, "fpn") == {"kind": "fpn", "out_channels": 128}
     assert swap_neck({"kind": "fpn", "upsample": "bilinear"}, "simple_fpn") == {"kind": "simple_fpn"}
     assert Budget.parse("latency > 20").relative is False

@@ -7,7 +7,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from fpnscope.config.loader import apply_overrides, deep_merge, load_config, load_raw, resolve
+from fpnscope.config.loader import deep_merge, load_raw, resolve
+from fpnscope.config.overrides import apply_overrides, parse_override
+from tests.helpers import load_config
 from fpnscope.config.presets import preset_names
 from fpnscope.config.schema import FPNNeck, PresetConfig, SyntheticBackbone
 from fpnscope.errors import ConfigError
@@ -103,7 +105,7 @@ def test_set_overrides(item, check):
         with pytest.raises(ConfigError, match="returned_layers must be increasing"):
             load_config("resnet50_fpn", [item])
         return
-    assert check(PresetConfig.model_validate(apply_overrides(raw, [item])))
+    assert check(PresetConfig.model_validate(apply_overrides(raw, [parse_override(item)])))
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from fpnscope.analysis.counter import CostCounter
-from fpnscope.analysis.pipeline import inspect_model
-from fpnscope.config.loader import load_config
+from fpnscope.analysis.measure.counter import CostCounter
+from fpnscope.analysis.inspect import inspect_model
+from tests.helpers import load_config
 from fpnscope.config.presets import preset_names
-from fpnscope.report import merge_fixes
+from fpnscope.reports.findings import merge_fixes
 from tests.conftest import parse_json
 
 
@@ -104,8 +104,8 @@ def test_memory_is_reported(cli):
 
 
 def test_a_neck_whose_declaration_disagrees_with_its_outputs_is_reported():
-    from fpnscope.analysis.diagnostics import check_neck_declared
-    from fpnscope.report import Level
+    from fpnscope.analysis.diagnose import check_neck_declared
+    from fpnscope.reports.inspect import Level
     from fpnscope.spec import LevelSpec
 
     measured = [Level("P3", (1, 64, 8, 8), 8, 64), Level("P4", (1, 128, 4, 4), 16, 128)]

@@ -55,7 +55,7 @@ def assert_same_outputs(ours: nn.Module, ref: FeaturePyramidNetwork, xs: list[to
 @pytest.mark.parametrize("size", [(50, 67), (64, 64), (37, 51)])
 def test_equals_torchvision_with_last_level_maxpool(size):
     ref = FeaturePyramidNetwork(IN_CHANNELS, 24, extra_blocks=LastLevelMaxPool())
-    ours, specs = build_fpn(SPECS, 24, extra_count=1, extra_mode="maxpool")
+    ours, specs = build_fpn(SPECS, out_channels=24, extra_levels={"count": 1, "mode": "maxpool"})
     assert count(ours) == count(ref)
     copy_from_torchvision(ours, ref)
     assert_same_outputs(ours, ref, feats(*size))
@@ -66,7 +66,7 @@ def test_equals_torchvision_with_last_level_maxpool(size):
 def test_equals_torchvision_with_p6p7(source, p6_in):
     # torchvision reads P5 exactly when the P6 conv's input width equals out_channels.
     ref = FeaturePyramidNetwork(IN_CHANNELS, 24, extra_blocks=LastLevelP6P7(p6_in, 24))
-    ours, specs = build_fpn(SPECS, 24, extra_count=2, extra_mode="conv", extra_source=source)
+    ours, specs = build_fpn(SPECS, out_channels=24, extra_levels={"count": 2, "mode": "conv", "source": source})
     assert count(ours) == count(ref)
     copy_from_torchvision(ours, ref)
     assert_same_outputs(ours, ref, feats(37, 51))
@@ -76,7 +76,7 @@ def test_equals_torchvision_with_p6p7(source, p6_in):
 def test_equals_torchvision_with_batchnorm_and_groupnorm():
     for norm, layer in (("bn", nn.BatchNorm2d), ("gn", lambda c: nn.GroupNorm(8, c))):
         ref = FeaturePyramidNetwork(IN_CHANNELS, 24, norm_layer=layer)
-        ours, _ = build_fpn(SPECS, 24, norm=norm, gn_groups=8)
+        ours, _ = build_fpn(SPECS, out_channels=24, norm=norm, gn_groups=8)
         assert count(ours) == count(ref), norm
         copy_from_torchvision(ours, ref)
         assert_same_outputs(ours, ref, feats(45, 61))
@@ -100,10 +100,8 @@ def closed_form_params(cin: list[int], d: int, *, output_convs: bool, norm: str,
 @pytest.mark.parametrize("output_convs", [True, False])
 @pytest.mark.parametrize("extra", [(0, "maxpool", "p5"), (2, "maxpool", "p5"), (2, "conv", "c5"), (3, "conv", "p5")])
 def test_parameter_count_matches_closed_form(norm, output_convs, extra):
-    module, _ = build_fpn(
-        SPECS, 32, output_convs=output_convs, norm=norm, gn_groups=8,
-        extra_count=extra[0], extra_mode=extra[1], extra_source=extra[2],
-    )
+    levels = {"count": extra[0], "mode": extra[1], "source": extra[2]}
+    module, _ = build_fpn(SPECS, out_channels=32, output_convs=output_convs, norm=norm, gn_groups=8, extra_levels=levels)
     assert count(module) == closed_form_params(IN_CHANNELS, 32, output_convs=output_convs, norm=norm, extra=extra)
 
 
@@ -111,7 +109,7 @@ def test_parameter_count_matches_closed_form(norm, output_convs, extra):
 @pytest.mark.parametrize("act", ["none", "relu", "silu"])
 @pytest.mark.parametrize("size", [(50, 67), (33, 33), (17, 95)])
 def test_shapes_for_odd_sizes_and_options(upsample, act, size):
-    module, specs = build_fpn(SPECS, 16, upsample=upsample, act=act, extra_count=1)
+    module, specs = build_fpn(SPECS, out_channels=16, upsample=upsample, act=act, extra_levels={"count": 1})
     xs = feats(*size)
     with torch.no_grad():
         outs = module(xs)
@@ -123,11 +121,11 @@ def test_shapes_for_odd_sizes_and_options(upsample, act, size):
 
 
 def test_activation_and_norm_modules_are_where_asked():
-    module, _ = build_fpn(SPECS, 16, norm="bn", act="silu")
+    module, _ = build_fpn(SPECS, out_channels=16, norm="bn", act="silu")
     lateral = module.lateral[0]
     assert isinstance(lateral.norm, nn.BatchNorm2d) and isinstance(lateral.act, nn.SiLU)
     assert lateral.conv.bias is None
-    plain, _ = build_fpn(SPECS, 16)
+    plain, _ = build_fpn(SPECS, out_channels=16)
     assert plain.lateral[0].conv.bias is not None and not hasattr(plain.lateral[0], "norm")
 
 
@@ -135,7 +133,7 @@ def test_activation_and_norm_modules_are_where_asked():
 def test_any_number_of_levels(levels):
     channels = [8 * (i + 1) for i in range(levels)]
     specs = [LevelSpec.of("C", c, 2 ** (i + 2)) for i, c in enumerate(channels)]
-    module, out = build_fpn(specs, 8, extra_count=1)
+    module, out = build_fpn(specs, out_channels=8, extra_levels={"count": 1})
     xs = feats(64, 80, 1, channels)
     outs = module(xs)
     assert len(outs) == levels + 1
@@ -143,7 +141,7 @@ def test_any_number_of_levels(levels):
 
 
 def test_without_output_convs_outputs_are_the_merged_laterals():
-    module, _ = build_fpn(SPECS, 16, output_convs=False)
+    module, _ = build_fpn(SPECS, out_channels=16, output_convs=False)
     assert module.output is None
     xs = feats()
     with torch.no_grad():

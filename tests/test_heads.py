@@ -10,8 +10,8 @@ import torch
 from torch import nn
 from torchvision.models.detection.retinanet import RetinaNetHead as TorchvisionRetinaHead
 
-from fpnscope.analysis.pipeline import inspect_model
-from fpnscope.config.loader import load_config
+from fpnscope.analysis.inspect import inspect_model
+from tests.helpers import load_config
 from fpnscope.errors import HeadMismatch
 from fpnscope.models.heads.cls import build_cls_head
 from fpnscope.models.heads.retina import build_retina_head
@@ -81,7 +81,7 @@ def test_efficientdet_head_closed_form():
     # 69,162 and box_net 18,852 parameters for D0 with 90 classes).
     w, depth, levels = 64, 3, 5
     specs = [LevelSpec(f"P{i}", w, 2**i) for i in range(3, 3 + levels)]
-    head = build_retina_head(specs, 90, 9, depth, norm="bn", norm_per_level=True, act="silu", separable=True)
+    head = build_retina_head(specs, num_classes=90, num_anchors=9, depth=depth, norm="bn", norm_per_level=True, act="silu", separable=True)
     tower = depth * (9 * w + w * w) + levels * depth * 2 * w
 
     def predictor(out: int) -> int:

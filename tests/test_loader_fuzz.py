@@ -10,8 +10,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fpnscope.cli_args import parse_size
-from fpnscope.config.loader import LoadedConfig, load_config
+from fpnscope.config.inputs import parse_size
+from fpnscope.config.loader import LoadedConfig
+from tests.helpers import load_config
 from fpnscope.errors import ConfigError
 
 KEYS = [

@@ -16,6 +16,7 @@ from fpnscope.models.necks.identity import build_identity
 from fpnscope.models.necks.pafpn import build_pafpn
 from fpnscope.models.necks.simple_fpn import build_simple_fpn
 from fpnscope.models.necks.yolo_pan import build_yolo_pan
+from fpnscope.errors import BuildError
 from fpnscope.spec import LevelSpec
 
 SIZES = [(97, 131), (128, 128), (200, 333)]
@@ -79,7 +80,7 @@ def se(d: int) -> int:
 )
 def test_fpn_variants(levels, fusion, attention, extra_per_merge, per_level):
     d = 32
-    module, out = build_fpn(specs_of(levels), d, fusion=fusion, attention=attention)
+    module, out = build_fpn(specs_of(levels), out_channels=d, fusion=fusion, attention=attention)
     cin = [c for c, _ in levels]
     merges = len(levels) - 1
     assert params(module) == fpn_base(cin, d) + merges * extra_per_merge(d) + len(levels) * per_level(d)
@@ -91,7 +92,7 @@ def test_fpn_variants(levels, fusion, attention, extra_per_merge, per_level):
 
 
 def test_weighted_fusion_weights_are_learned_parameters():
-    module, _ = build_fpn(specs_of(LEVEL_SETS["C3-C5"]), 16, fusion="weighted")
+    module, _ = build_fpn(specs_of(LEVEL_SETS["C3-C5"]), out_channels=16, fusion="weighted")
     weights = [m.weight for m in module.fuse]
     assert [w.shape for w in weights] == [(2,), (2,)]
     assert all(w.requires_grad for w in weights)
@@ -104,7 +105,7 @@ def test_weighted_fusion_weights_are_learned_parameters():
 @pytest.mark.parametrize("norm", ["none", "gn"])
 def test_pafpn(levels, norm):
     d = 32
-    module, out = build_pafpn(specs_of(levels), d, norm=norm, gn_groups=8, extra_count=1)
+    module, out = build_pafpn(specs_of(levels), out_channels=d, norm=norm, gn_groups=8, extra_levels={"count": 1})
     cin = [c for c, _ in levels]
     has_norm = norm != "none"
     fpn = sum(conv(c, d, 1, has_norm) for c in cin) + len(cin) * conv(d, d, 3, has_norm)
@@ -120,8 +121,8 @@ def test_pafpn(levels, norm):
 def test_pafpn_bottom_up_changes_the_output():
     specs = specs_of(LEVEL_SETS["C3-C5"])
     torch.manual_seed(0)
-    pa, _ = build_pafpn(specs, 16)
-    plain, _ = build_fpn(specs, 16)
+    pa, _ = build_pafpn(specs, out_channels=16)
+    plain, _ = build_fpn(specs, out_channels=16)
     plain.load_state_dict({k: v for k, v in pa.state_dict().items() if k in plain.state_dict()})
     xs = feats(LEVEL_SETS["C3-C5"], 64, 64)
     a, b = run(pa, xs), run(plain, xs)
@@ -156,7 +157,7 @@ def bifpn_params(cin: list[int], w: int, repeats: int, extra: int, separable: bo
 
 def test_bifpn_d0_matches_effdet():
     # rwightman's effdet `efficientdet_d0` BiFPN has 194,361 parameters (3,877,763 in all).
-    module, out = build_bifpn(specs_of(LEVEL_SETS["C3-C5"]), 64, 3, 2)
+    module, out = build_bifpn(specs_of(LEVEL_SETS["C3-C5"]), width=64, repeats=3, extra_levels={"count": 2})
     assert params(module) == bifpn_params([40, 112, 320], 64, 3, 2) == 194_361
     assert [s.name for s in out] == ["P3", "P4", "P5", "P6", "P7"]
 
@@ -165,7 +166,7 @@ def test_bifpn_d0_matches_effdet():
 @pytest.mark.parametrize(("extra", "separable", "fusion"), [(2, True, "fast"), (0, False, "softmax"), (1, True, "sum")])
 def test_bifpn_level_sets(levels, extra, separable, fusion):
     w = 32
-    module, out = build_bifpn(specs_of(levels), w, 2, extra, fusion=fusion, separable=separable)
+    module, out = build_bifpn(specs_of(levels), width=w, repeats=2, extra_levels={"count": extra} if extra else None, fusion=fusion, separable=separable)
     expected = bifpn_params([c for c, _ in levels], w, 2, extra, separable)
     if fusion == "sum":  # no fusion weights at all
         expected -= sum(len(n.resample) for n in module.modules() if hasattr(n, "resample"))
@@ -205,7 +206,7 @@ def test_yolo_pan_scales(scale, inputs, widths, n):
     width, depth = scale
     max_channels = 768 if width == 0.75 else 1024
     levels = list(zip(inputs, (8, 16, 32)))
-    module, out = build_yolo_pan(specs_of(levels), (256, 512, 1024), width, depth, max_channels)
+    module, out = build_yolo_pan(specs_of(levels), channels=(256, 512, 1024), width_multiple=width, depth_multiple=depth, max_channels=max_channels)
     assert [s.channels for s in out] == list(widths)
     assert params(module) == yolo_pan_params(*inputs, *widths, n)
     for height, width_ in SIZES:
@@ -220,7 +221,7 @@ def test_yolov8n_neck_matches_ultralytics():
 
 
 def test_yolo_pan_needs_three_levels():
-    with pytest.raises(ValueError, match="exactly three"):
+    with pytest.raises(BuildError, match="exactly three"):
         build_yolo_pan(specs_of(LEVEL_SETS["C2-C5"]))
 
 
@@ -246,7 +247,7 @@ def simple_fpn_params(dim: int, d: int, scales: list[float]) -> int:
 @pytest.mark.parametrize("size", [(96, 160), (128, 128), (224, 320)])
 def test_simple_fpn(scales, size):
     dim, d = 64, 32
-    module, out = build_simple_fpn([LevelSpec("C4", dim, 16)], d, scales, extra_count=1)
+    module, out = build_simple_fpn([LevelSpec("C4", dim, 16)], out_channels=d, scale_factors=scales, extra_levels={"count": 1})
     assert params(module) == simple_fpn_params(dim, d, scales)
     height, width = size
     (x,) = feats([(dim, 16)], height, width)
@@ -260,7 +261,7 @@ def test_simple_fpn(scales, size):
 
 def test_vitdet_b_pyramid_params():
     # ViT-B (768 channels) to 256: the closed form gives 5,560,000 parameters.
-    module, _ = build_simple_fpn([LevelSpec("C4", 768, 16)], 256)
+    module, _ = build_simple_fpn([LevelSpec("C4", 768, 16)], out_channels=256)
     assert params(module) == simple_fpn_params(768, 256, [4.0, 2.0, 1.0, 0.5]) == 5_560_000
 
 
@@ -271,7 +272,7 @@ def test_vitdet_b_pyramid_params():
 @pytest.mark.parametrize(("kernel", "extra"), [(1, 0), (3, 1), (1, 2)])
 def test_channel_mapper(levels, kernel, extra):
     d = 32
-    module, out = build_channel_mapper(specs_of(levels), d, kernel, gn_groups=8, extra_count=extra)
+    module, out = build_channel_mapper(specs_of(levels), out_channels=d, kernel_size=kernel, gn_groups=8, extra_levels={"count": extra, "mode": "conv", "source": "c5"} if extra else None)
     cin = [c for c, _ in levels]
     expected = sum(conv(c, d, kernel, True) for c in cin)
     if extra:

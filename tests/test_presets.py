@@ -6,8 +6,9 @@ import pytest
 import torch
 from torch.utils._pytree import tree_flatten
 
-from fpnscope.analysis.pipeline import measure
-from fpnscope.config.loader import load_config, load_raw, resolve
+from fpnscope.analysis.measure.run import measure
+from fpnscope.config.loader import load_raw, resolve
+from tests.helpers import load_config
 from fpnscope.config.presets import preset_names
 from fpnscope.config.summary import pyramid_levels
 from fpnscope.spec import LevelSpec
@@ -28,7 +29,7 @@ def test_preset_runs_on_cpu_and_matches_meta_and_declarations(name):
     assert real.levels == meta.levels
     assert real.head_outputs == meta.head_outputs
     assert (real.model.head is None) == (cfg.head is None)
-    assert real.findings == []
+    assert real.head_failure is None
     if real.declared is not None:
         assert specs_of(real.backbone_levels) == real.declared
     assert specs_of(real.levels) == real.neck_specs

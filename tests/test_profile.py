@@ -8,9 +8,9 @@ import math
 import pytest
 import torch
 
-from fpnscope.analysis.profile import profile_model
-from fpnscope.config.loader import load_config
-from fpnscope.report_profile import ProfileSettings, TimingStats
+from fpnscope.analysis.profile.run import profile_model
+from tests.helpers import load_config
+from fpnscope.reports.profile import ProfileSettings, TimingStats
 from tests.conftest import parse_json
 
 FAST = ("--iters", "3", "--warmup", "1")

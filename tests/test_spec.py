@@ -1,6 +1,7 @@
 import pytest
 
-from fpnscope.spec import LevelSpec, feature_size, infer_stride, is_power_of_two, level_name, stride_of_name
+from fpnscope.analysis.measure.geometry import infer_stride
+from fpnscope.spec import LevelSpec, feature_size, is_power_of_two, level_name, stride_of_name
 
 
 @pytest.mark.parametrize(("stride", "name"), [(1, "P0"), (4, "P2"), (8, "P3"), (128, "P7"), (12, "Ps12")])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -20,9 +21,11 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.weak import WeakTensorKeyDictionary
 
-from fpnscope.analysis.ops import op_name
-from fpnscope.report_graph import GraphNode, GraphReport
-from fpnscope.spec import level_name, stride_of_shape
+from fpnscope.analysis.measure.ops import op_name
+from fpnscope.config.schema import PresetConfig
+from fpnscope.reports.graph import GraphNode, GraphReport
+from fpnscope.analysis.measure.geometry import stride_of_shape
+from fpnscope.spec import level_name
 
 _PASS_MODULES = (nn.ReLU, nn.SiLU, nn.GELU, nn.Identity, nn.Sigmoid, nn.Dropout, nn.Dropout2d, nn.Hardswish)
 _RESIZE_OPS = {"upsample_nearest2d": "upsample nearest", "upsample_bilinear2d": "upsample bilinear",
@@ -211,7 +214,7 @@ def _name_resampling(nodes: list[GraphNode]) -> list[GraphNode]:
     ]
 
 
-def neck_graph(cfg: Any, base_dir: Any = None) -> GraphReport:
+def neck_graph(cfg: PresetConfig, base_dir: Path | None = None, model: str = "") -> GraphReport:
     """The dataflow graph of ``cfg``'s neck, built and run on the meta device.
 
     >>> from fpnscope.config.loader import load_config
@@ -219,25 +222,20 @@ def neck_graph(cfg: Any, base_dir: Any = None) -> GraphReport:
     >>> report.summary()["fusion"], [n for n in report.outputs]
     (3, ['P2', 'P3', 'P4', 'P5'])
     """
-    from fpnscope.analysis.measure import measure
+    from fpnscope.analysis.measure.run import BackboneCache, measure, run_backbone
 
-    run = measure(cfg, torch.device("meta"), base_dir)
-    feats = _backbone_feats(cfg, base_dir)
+    meta, cache = torch.device("meta"), BackboneCache(keep=1)  # the backbone is run once, for both
+    run = measure(cfg, meta, base_dir, cache)
+    feats = run_backbone(cfg, meta, base_dir, cache).feats
     inputs = [feats[i] for i in run.model.neck_inputs]
     names = [lvl.name for lvl in run.neck_inputs]
     nodes, producers = trace_neck(run.model.neck, inputs, names, (cfg.input.height, cfg.input.width))
     outputs = {lvl.name: producer for lvl, producer in zip(run.levels, producers)}
     return GraphReport(
-        model=cfg.name or "",
+        model=model or cfg.name or "",
         neck=cfg.neck.kind,
         inputs=[f"{lvl.name} {'×'.join(map(str, lvl.shape))}" for lvl in run.neck_inputs],
         nodes=nodes,
         outputs=outputs,
         output_shapes={lvl.name: lvl.shape for lvl in run.levels},
     )
-
-
-def _backbone_feats(cfg: Any, base_dir: Any) -> list[Tensor]:
-    from fpnscope.analysis.measure import run_backbone
-
-    return run_backbone(cfg, torch.device("meta"), base_dir).feats

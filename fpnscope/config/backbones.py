@@ -12,7 +12,7 @@ from fpnscope.config.base import NonNegativeInts, PositiveInts, Strict
 class TimmBackbone(Strict):
     """Any timm model with ``features_only=True``; random weights, nothing is downloaded."""
 
-    kind: Literal["timm"]
+    kind: Literal["timm"] = "timm"
     name: str = Field(description="timm model name, e.g. resnet50, convnext_tiny, pvt_v2_b2")
     out_indices: NonNegativeInts | None = Field(
         default=None, description="feature stages to return; timm's default when omitted"
@@ -42,7 +42,7 @@ TORCHVISION_RESNETS = (
 class TorchvisionBackbone(Strict):
     """A torchvision ResNet / ResNeXt / Wide-ResNet returning layer1..layer4 (C2..C5)."""
 
-    kind: Literal["torchvision"]
+    kind: Literal["torchvision"] = "torchvision"
     name: Literal[TORCHVISION_RESNETS]  # type: ignore[valid-type]
     returned_layers: PositiveInts = Field(
         default=(1, 2, 3, 4), description="which of layer1..layer4 to return, as in torchvision"
@@ -66,7 +66,7 @@ class TorchvisionBackbone(Strict):
 class SyntheticBackbone(Strict):
     """No weights: random feature maps of the given channels and strides, to study a neck alone."""
 
-    kind: Literal["synthetic"]
+    kind: Literal["synthetic"] = "synthetic"
     channels: PositiveInts
     strides: PositiveInts
     rounding: Literal["ceil", "floor"] = Field(
@@ -88,7 +88,7 @@ class PythonBackbone(Strict):
     forward gives a list or dict of feature maps. Channels and strides may be declared here, or by
     the module (a timm-style ``feature_info`` or a ``level_specs`` attribute); else they are measured."""
 
-    kind: Literal["python"]
+    kind: Literal["python"] = "python"
     target: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")]
     kwargs: dict[str, Any] = Field(default_factory=dict)
     channels: PositiveInts | None = None
@@ -103,7 +103,6 @@ class PythonBackbone(Strict):
         return self
 
 
-Backbone = Annotated[
-    Union[TimmBackbone, TorchvisionBackbone, SyntheticBackbone, PythonBackbone],
-    Field(discriminator="kind"),
-]
+# every backbone kind's options, in the order the schema and error messages list them
+BACKBONE_OPTIONS: tuple[type[Strict], ...] = (TimmBackbone, TorchvisionBackbone, SyntheticBackbone, PythonBackbone)
+Backbone = Annotated[Union[BACKBONE_OPTIONS], Field(discriminator="kind")]  # type: ignore[valid-type]

@@ -21,7 +21,7 @@ class RetinaHeadConfig(HeadBase):
     """RetinaNet-style shared towers and predictors on every level (EfficientDet's with separable
     convs and per-level BatchNorm)."""
 
-    kind: Literal["retina"]
+    kind: Literal["retina"] = "retina"
     num_classes: PositiveInt = 80
     num_anchors: PositiveInt = 9
     depth: PositiveInt = Field(default=4, description="convs in each tower")
@@ -41,7 +41,7 @@ class RetinaHeadConfig(HeadBase):
 class SegHeadConfig(HeadBase):
     """UPerNet decode head: pyramid pooling on the top level, FPN fusion, concat at the finest level."""
 
-    kind: Literal["seg"]
+    kind: Literal["seg"] = "seg"
     channels: PositiveInt = 512
     num_classes: PositiveInt = 150
     pool_scales: PositiveInts = (1, 2, 3, 6)
@@ -54,9 +54,11 @@ class SegHeadConfig(HeadBase):
 class ClsHeadConfig(HeadBase):
     """Global average pooling of the coarsest level and a linear classifier."""
 
-    kind: Literal["cls"]
+    kind: Literal["cls"] = "cls"
     num_classes: PositiveInt = 1000
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
 
 
-Head = Annotated[Union[RetinaHeadConfig, SegHeadConfig, ClsHeadConfig], Field(discriminator="kind")]
+# every head kind's options, in the order the schema and error messages list them
+HEAD_OPTIONS: tuple[type[HeadBase], ...] = (RetinaHeadConfig, SegHeadConfig, ClsHeadConfig)
+Head = Annotated[Union[HEAD_OPTIONS], Field(discriminator="kind")]  # type: ignore[valid-type]

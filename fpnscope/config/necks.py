@@ -7,6 +7,8 @@ from typing import Annotated, ClassVar, Literal, Union
 from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
 from fpnscope.config.base import Act, InChannels, LevelNames, Norm, Strict, check_groups
+from fpnscope.config.kinds import NECKS, SIMPLE_FPN_SCALES
+from fpnscope.spec import NeckTraits
 
 
 class ExtraLevels(Strict):
@@ -37,19 +39,15 @@ class NeckBase(Strict):
         default=None, description="backbone levels to use, finest first, e.g. [C3, C4, C5]; default: all"
     )
     in_channels: InChannels = "auto"
-    # how many of the coarsest backbone levels to read when in_features is not given (None: all)
-    default_levels: ClassVar[int | None] = None
-    # which levels meet by x2 resizes: none, the inputs, or all outputs (BiFPN fuses its extras)
-    fuses: ClassVar[str] = "none"
-    # a stride-2 path from each level to the next coarser one (needs strides that double)
-    bottom_up: ClassVar[bool] = False
+    # how the kind moves maps between levels (see NeckTraits), from the kinds table
+    traits: ClassVar[NeckTraits] = NeckTraits()
 
 
 class FPNNeck(NeckBase):
     """Feature Pyramid Network (Lin et al. 2017): lateral 1x1 convs, top-down fusion, 3x3 output convs."""
 
-    kind: Literal["fpn"]
-    fuses = "inputs"
+    kind: Literal["fpn"] = "fpn"
+    traits = NECKS["fpn"].traits
     out_channels: PositiveInt = 256
     upsample: Literal["nearest", "bilinear"] = "nearest"
     output_convs: bool = Field(default=True, description="3x3 'smooth' conv on every output level")
@@ -72,17 +70,16 @@ class FPNNeck(NeckBase):
 class PAFPNNeck(FPNNeck):
     """PANet (Liu et al. 2018): an FPN, then a bottom-up path of stride-2 convs and sums (mmdetection PAFPN)."""
 
-    kind: Literal["pafpn"]  # type: ignore[assignment]
-    bottom_up = True
+    kind: Literal["pafpn"] = "pafpn"  # type: ignore[assignment]
+    traits = NECKS["pafpn"].traits
     not_applicable = {"fusion": "pafpn fuses by addition, as PANet does; use kind: fpn for weighted or concat fusion"}
 
 
 class BiFPNNeck(NeckBase):
     """EfficientDet's BiFPN: ``repeats`` (D) layers of ``width`` (W) channels with weighted fusion."""
 
-    kind: Literal["bifpn"]
-    fuses = "all"
-    bottom_up = True
+    kind: Literal["bifpn"] = "bifpn"
+    traits = NECKS["bifpn"].traits
     width: PositiveInt = Field(default=64, description="channels of every level (W)")
     repeats: PositiveInt = Field(default=3, description="stacked BiFPN layers (D)")
     fusion: Literal["fast", "softmax", "sum"] = "fast"
@@ -91,7 +88,7 @@ class BiFPNNeck(NeckBase):
     norm: Norm = "bn"
     gn_groups: PositiveInt = 32
     act: Act = "silu"
-    extra_levels: ExtraLevels | None = Field(default_factory=lambda: ExtraLevels(count=2))
+    extra_levels: ExtraLevels | None = Field(default_factory=lambda: ExtraLevels(count=NECKS["bifpn"].extra_levels))
     not_applicable = {
         "out_channels": "a BiFPN's channels are its width (W); set width",
         "output_convs": "every BiFPN node already ends in its own 3x3 conv",
@@ -112,10 +109,8 @@ class BiFPNNeck(NeckBase):
 class YoloPANNeck(NeckBase):
     """The YOLOv8 neck: upsample + concat + C2f top-down, stride-2 conv + concat + C2f bottom-up."""
 
-    kind: Literal["yolo_pan"]
-    default_levels = 3
-    fuses = "inputs"
-    bottom_up = True
+    kind: Literal["yolo_pan"] = "yolo_pan"
+    traits = NECKS["yolo_pan"].traits
     channels: Annotated[tuple[PositiveInt, ...], Field(min_length=3, max_length=3)] = Field(
         default=(256, 512, 1024), description="yolov8.yaml's widths of P3, P4, P5 before width_multiple"
     )
@@ -137,13 +132,13 @@ class YoloPANNeck(NeckBase):
 class SimpleFPNNeck(NeckBase):
     """ViTDet's simple feature pyramid from one map: deconvs for x4/x2, identity, max-pool for x0.5."""
 
-    kind: Literal["simple_fpn"]
-    default_levels = 1
+    kind: Literal["simple_fpn"] = "simple_fpn"
+    traits = NECKS["simple_fpn"].traits
     out_channels: PositiveInt = 256
-    scale_factors: Annotated[tuple[Literal[4.0, 2.0, 1.0, 0.5], ...], Field(min_length=1)] = (4.0, 2.0, 1.0, 0.5)
+    scale_factors: Annotated[tuple[Literal[4.0, 2.0, 1.0, 0.5], ...], Field(min_length=1)] = SIMPLE_FPN_SCALES
     norm: Literal["ln", "bn", "gn", "none"] = "ln"
     gn_groups: PositiveInt = 32
-    extra_levels: ExtraLevels | None = Field(default_factory=lambda: ExtraLevels(count=1))
+    extra_levels: ExtraLevels | None = Field(default_factory=lambda: ExtraLevels(count=NECKS["simple_fpn"].extra_levels))
     not_applicable = {
         "upsample": "simple_fpn upsamples with transposed convolutions, as ViTDet",
         "fusion": "simple_fpn fuses nothing: every level comes from the one input map",
@@ -165,7 +160,8 @@ class SimpleFPNNeck(NeckBase):
 class ChannelMapperNeck(NeckBase):
     """mmdetection's ChannelMapper (DETR family): one conv per level to a common width, no fusion."""
 
-    kind: Literal["channel_mapper"]
+    kind: Literal["channel_mapper"] = "channel_mapper"
+    traits = NECKS["channel_mapper"].traits
     out_channels: PositiveInt = 256
     kernel_size: Literal[1, 3] = 1
     norm: Norm = "gn"
@@ -186,10 +182,12 @@ class ChannelMapperNeck(NeckBase):
 class IdentityNeck(NeckBase):
     """No neck: the chosen backbone levels go to the head unchanged (a UPerNet head fuses them itself)."""
 
-    kind: Literal["identity"]
+    kind: Literal["identity"] = "identity"
+    traits = NECKS["identity"].traits
 
 
-Neck = Annotated[
-    Union[FPNNeck, PAFPNNeck, BiFPNNeck, YoloPANNeck, SimpleFPNNeck, ChannelMapperNeck, IdentityNeck],
-    Field(discriminator="kind"),
-]
+# every neck kind's options, in the order the schema and error messages list them
+NECK_OPTIONS: tuple[type[NeckBase], ...] = (
+    FPNNeck, PAFPNNeck, BiFPNNeck, YoloPANNeck, SimpleFPNNeck, ChannelMapperNeck, IdentityNeck,
+)
+Neck = Annotated[Union[NECK_OPTIONS], Field(discriminator="kind")]  # type: ignore[valid-type]

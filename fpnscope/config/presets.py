@@ -28,3 +28,4 @@ def preset_path(name: str) -> Path | None:
     """The file of a bundled preset, or None."""
     path = preset_dir() / f"{name}.yaml"
     return path if path.is_file() else None
+

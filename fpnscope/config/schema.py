@@ -6,6 +6,8 @@ One pydantic model per kind, discriminated on ``kind``; the kinds live in ``back
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, PositiveInt
 
 from fpnscope.config.backbones import (
@@ -70,3 +72,21 @@ class PresetConfig(Strict):
     backbone: Backbone
     neck: Neck
     head: Head | None = None
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a preset file, ``_base_`` included (for editor completion)."""
+    data = PresetConfig.model_json_schema()
+    for definition in data.get("$defs", {}).values():
+        kind = definition.get("properties", {}).get("kind")
+        if kind is not None and "default" in kind:
+            # the default lets Python build options without naming the kind; a file must name it
+            del kind["default"]
+            definition["required"] = ["kind", *definition.get("required", [])]
+    data["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    data["title"] = "fpnscope preset"
+    data["properties"] = {
+        "_base_": {"type": "string", "description": "A preset name or a path relative to this file to inherit from."},
+        **data["properties"],
+    }
+    return data

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from fpnscope.config.kinds import NECKS, SIMPLE_FPN_SCALES
+from fpnscope.config.loader import load_raw, resolve
+from fpnscope.config.presets import preset_names
 from fpnscope.spec import level_name, stride_of_name
 
 _TORCHVISION_STRIDES = {1: 4, 2: 8, 3: 16, 4: 32}
-# neck kinds that read a fixed number of the coarsest levels, or make extra levels by default
-_DEFAULT_LEVELS = {"yolo_pan": 3, "simple_fpn": 1}
-_EXTRA_DEFAULT = {"bifpn": 2, "simple_fpn": 1}
 
 
 def backbone_strides(backbone: dict[str, Any]) -> list[int] | None:
@@ -45,13 +45,14 @@ def pyramid_levels(raw: dict[str, Any]) -> list[str] | None:
         strides = backbone_strides(raw.get("backbone") or {})
         if strides is None:
             return None
-        strides = strides[-_DEFAULT_LEVELS[neck.get("kind")] :] if neck.get("kind") in _DEFAULT_LEVELS else strides
+        reads = NECKS[neck["kind"]].traits.default_levels if neck.get("kind") in NECKS else None
+        strides = strides[-reads:] if reads else strides
     kind = neck.get("kind")
-    extra = _EXTRA_DEFAULT.get(kind, 0)
+    extra = NECKS[kind].extra_levels if kind in NECKS else 0
     if "extra_levels" in neck:
         extra = (neck["extra_levels"] or {}).get("count", 1) if neck["extra_levels"] else 0
     if kind == "simple_fpn":
-        scales = sorted(neck.get("scale_factors") or (4.0, 2.0, 1.0, 0.5), reverse=True)
+        scales = sorted(neck.get("scale_factors") or SIMPLE_FPN_SCALES, reverse=True)
         strides = [int(strides[-1] / f) for f in scales]  # type: ignore[operator]
     out = [int(s) for s in strides if s]
     for _ in range(extra):
@@ -59,8 +60,19 @@ def pyramid_levels(raw: dict[str, Any]) -> list[str] | None:
     return [level_name("P", s) for s in out]
 
 
-def level_range(names: list[str] | None) -> str:
-    """``['P2', 'P3', 'P4']`` -> ``'P2–P4'``; None -> ``'(built on use)'``."""
-    if not names:
-        return "(known once built)"
-    return names[0] if len(names) == 1 else f"{names[0]}–{names[-1]}"
+def preset_infos() -> list[dict[str, Any]]:
+    """Name, model, levels and description of every bundled preset, read from its YAML alone
+    (merged with its ``_base_``, never validated: listing stays fast)."""
+    rows = []
+    for name in preset_names():
+        raw = load_raw(resolve(name))
+        backbone = raw.get("backbone", {})
+        rows.append({
+            "name": name,
+            "backbone": " ".join(str(v) for v in (backbone.get("kind"), backbone.get("name")) if v),
+            "neck": str(raw.get("neck", {}).get("kind", "")),
+            "head": (raw.get("head") or {}).get("kind"),
+            "levels": pyramid_levels(raw),
+            "description": raw.get("description", ""),
+        })
+    return rows

@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from fpnscope.config.overrides import Override
 from fpnscope.config.schema import PresetConfig
-from fpnscope.errors import ConfigError
+from fpnscope.errors import ConfigError, Problem
 from fpnscope.suggest import did_you_mean
 
 _QUOTED = re.compile(r"'([^']*)'")
+M = TypeVar("M", bound=BaseModel)
 
 
-def validate(raw: dict[str, Any], label: str) -> PresetConfig:
-    """Validate a merged document; a failure raises ConfigError with one line per problem."""
+def validate(raw: dict[str, Any], label: str, overrides: Sequence[Override] = ()) -> PresetConfig:
+    """Validate a merged document; a failure is a ConfigError with every problem, each blamed on the
+    override that set its key, if one did."""
+    return validate_as(PresetConfig, raw, label, overrides)
+
+
+def validate_as(model: type[M], raw: dict[str, Any], label: str, overrides: Sequence[Override] = ()) -> M:
+    """Validate ``raw`` as ``model`` (a whole preset, or one section given from Python)."""
     try:
-        return PresetConfig.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as err:
-        lines = [f"{label}: {describe(e, raw)}" for e in err.errors(include_url=False)]
-        raise ConfigError("\n".join(lines)) from None
+        problems = []
+        for error in err.errors(include_url=False):
+            key, message = describe(error, raw)
+            origin = next((o.label for o in overrides if o.covers(key)), None) if key else None
+            problems.append(Problem(label, key, message, origin))
+        raise ConfigError(file=label, problems=problems) from None
 
 
 def key_path(loc: tuple[Any, ...], raw: Any, missing_key: bool = False) -> list[str]:
@@ -44,36 +57,41 @@ def key_path(loc: tuple[Any, ...], raw: Any, missing_key: bool = False) -> list[
     return path
 
 
-def describe(error: dict[str, Any], raw: dict[str, Any]) -> str:
-    """One problem as ``key.path: what is wrong (the fix)``."""
+def describe(error: Any, raw: dict[str, Any]) -> tuple[str, str]:
+    """One pydantic error as (``key.path``, what is wrong and the fix)."""
     kind = error["type"]
     ctx = error.get("ctx") or {}
     loc = tuple(error["loc"])
     if kind in ("unknown_key", "not_applicable"):  # reported on the mapping: the key completes the path
         loc += (ctx["key"],)
-    path = key_path(loc, raw, missing_key=kind == "missing")
-    where = ".".join(path) or "(top level)"
+    where = ".".join(key_path(loc, raw, missing_key=kind == "missing"))
+    if kind == "union_tag_invalid":
+        where = f"{where}.kind" if where else "kind"
+    return where, _message(error, kind, ctx)
+
+
+def _message(error: Any, kind: str, ctx: dict[str, Any]) -> str:
     if kind in ("unknown_key", "not_applicable"):
-        return f"{where}: {error['msg']}"
+        return str(error["msg"])
     if kind == "union_tag_invalid":
         kinds = _QUOTED.findall(ctx.get("expected_tags", ""))
         hint = did_you_mean(str(ctx.get("tag")), kinds, n=1)
-        return f"{where}.kind: unknown kind '{ctx.get('tag')}' ({hint + ' ' if hint else ''}kinds: {', '.join(kinds)})"
+        return f"unknown kind '{ctx.get('tag')}' ({hint + ' ' if hint else ''}kinds: {', '.join(kinds)})"
     if kind == "union_tag_not_found":
-        return f"{where}: missing 'kind' (say which: {', '.join(_QUOTED.findall(str(ctx.get('expected_tags', ''))))})"
+        return f"missing 'kind' (say which: {', '.join(_QUOTED.findall(str(ctx.get('expected_tags', ''))))})"
     if kind == "literal_error":
         options = _QUOTED.findall(ctx.get("expected", ""))
         hint = did_you_mean(str(error["input"]), options, n=1)
-        return f"{where}: {error['input']!r} is not allowed ({hint + ' ' if hint else ''}use one of: {', '.join(options)})"
+        return f"{error['input']!r} is not allowed ({hint + ' ' if hint else ''}use one of: {', '.join(options)})"
     if kind == "missing":
-        return f"{where}: missing required key"
+        return "missing required key"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"{where}: expected a mapping of keys, got {_short(error['input'])}"
+        return f"expected a mapping of keys, got {_short(error['input'])}"
     message = error["msg"].removeprefix("Value error, ")
     got = error.get("input")
     if kind != "value_error" and not isinstance(got, (dict, list)):
         message += f" (got {_short(got)})"
-    return f"{where}: {message}"
+    return message
 
 
 def _short(value: Any) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import timm
 from torch import Tensor, nn
 
-from fpnscope.config.schema import TimmBackbone
+from fpnscope.config.backbones import TimmBackbone
 from fpnscope.errors import BuildError
+from fpnscope.models.backbones import BuildContext
 from fpnscope.spec import LevelSpec
 from fpnscope.suggest import did_you_mean
 
@@ -32,10 +33,10 @@ class TimmFeatures(nn.Module):
         return feats
 
 
-def build_timm(cfg: TimmBackbone, input_hw: tuple[int, int] | None = None) -> tuple[TimmFeatures, list[LevelSpec]]:
+def build_timm(cfg: TimmBackbone, context: BuildContext = BuildContext()) -> tuple[TimmFeatures, list[LevelSpec]]:
     """Build ``timm.create_model(name, features_only=True)``; specs come from its ``feature_info``.
 
-    ``img_size: auto`` builds the model for ``input_hw``.
+    ``img_size: auto`` builds the model for the input the context names.
 
     >>> _, specs = build_timm(TimmBackbone(kind="timm", name="resnet18", out_indices=[3, 4]))
     >>> specs
@@ -51,8 +52,8 @@ def build_timm(cfg: TimmBackbone, input_hw: tuple[int, int] | None = None) -> tu
     kwargs.update(features_only=True, pretrained=False)
     if cfg.out_indices is not None:
         kwargs["out_indices"] = tuple(cfg.out_indices)
-    if cfg.img_size == "auto" and input_hw is not None:
-        kwargs["img_size"] = tuple(input_hw)
+    if cfg.img_size == "auto" and context.input_hw is not None:
+        kwargs["img_size"] = tuple(context.input_hw)
     elif isinstance(cfg.img_size, tuple):
         kwargs["img_size"] = cfg.img_size
     try:

@@ -8,7 +8,8 @@ import torchvision
 from torch import Tensor, nn
 from torchvision.ops.misc import FrozenBatchNorm2d
 
-from fpnscope.config.schema import TorchvisionBackbone
+from fpnscope.config.backbones import TorchvisionBackbone
+from fpnscope.models.backbones import BuildContext
 from fpnscope.spec import LevelSpec
 
 LAYER_STRIDES = {1: 4, 2: 8, 3: 16, 4: 32}
@@ -46,7 +47,9 @@ def _out_channels(layer: nn.Sequential) -> int:
     return int(last_conv.out_channels)
 
 
-def build_torchvision(cfg: TorchvisionBackbone) -> tuple[ResNetFeatures, list[LevelSpec]]:
+def build_torchvision(
+    cfg: TorchvisionBackbone, context: BuildContext = BuildContext()
+) -> tuple[ResNetFeatures, list[LevelSpec]]:
     """Build ``torchvision.models.<name>`` with random weights and wrap it.
 
     >>> _, specs = build_torchvision(TorchvisionBackbone(kind="torchvision", name="resnet18"))

@@ -9,7 +9,8 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from fpnscope.config.schema import PythonBackbone
+from fpnscope.config.backbones import PythonBackbone
+from fpnscope.models.backbones import BuildContext
 from fpnscope.errors import BuildError
 from fpnscope.spec import LevelSpec
 
@@ -70,12 +71,12 @@ def declared_specs(body: nn.Module) -> list[LevelSpec] | None:
     return None
 
 
-def build_python(cfg: PythonBackbone, base_dir: Path | None = None) -> tuple[FeatureList, list[LevelSpec] | None]:
+def build_python(cfg: PythonBackbone, context: BuildContext = BuildContext()) -> tuple[FeatureList, list[LevelSpec] | None]:
     """Call the user's factory with ``kwargs``; declared specs come from the YAML, else the module.
 
     Returns None for the specs when nothing is declared: they are then measured.
     """
-    search = [p for p in (base_dir, Path.cwd()) if p is not None]
+    search = [p for p in (context.base_dir, Path.cwd()) if p is not None]
     factory = import_target(cfg.target, search)
     if not callable(factory):
         raise BuildError(f"backbone.target: '{cfg.target}' is not callable")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from torch import Tensor, nn
 
+from fpnscope.config.heads import RetinaHeadConfig
 from fpnscope.errors import HeadMismatch
 from fpnscope.models.blocks import SeparableConvNorm, make_act, make_norm
+from fpnscope.models.options import resolve_options
 from fpnscope.spec import LevelSpec
 
 
@@ -61,21 +64,21 @@ class RetinaHead(nn.Module):
         self,
         channels: int,
         levels: int,
-        num_classes: int = 80,
-        num_anchors: int = 9,
-        depth: int = 4,
+        num_classes: int,
+        num_anchors: int,
+        depth: int,
         *,
-        norm: str = "none",
-        act: str = "relu",
-        gn_groups: int = 32,
-        norm_per_level: bool = False,
-        separable: bool = False,
+        norm: str,
+        act: str,
+        gn_groups: int,
+        norm_per_level: bool,
+        separable: bool,
     ) -> None:
         super().__init__()
-        tower = {"norm": norm, "act": act, "gn_groups": gn_groups, "norm_per_level": norm_per_level,
-                 "separable": separable}
-        self.cls_tower = Tower(channels, depth, levels, **tower)  # type: ignore[arg-type]
-        self.box_tower = Tower(channels, depth, levels, **tower)  # type: ignore[arg-type]
+        tower: dict[str, Any] = {"norm": norm, "act": act, "gn_groups": gn_groups, "norm_per_level": norm_per_level,
+                                 "separable": separable}
+        self.cls_tower = Tower(channels, depth, levels, **tower)
+        self.box_tower = Tower(channels, depth, levels, **tower)
         self.cls_pred = _conv(channels, num_anchors * num_classes, separable, bias=True)
         self.box_pred = _conv(channels, num_anchors * 4, separable, bias=True)
 
@@ -86,11 +89,7 @@ class RetinaHead(nn.Module):
 
 
 def build_retina_head(
-    in_specs: Sequence[LevelSpec],
-    num_classes: int = 80,
-    num_anchors: int = 9,
-    depth: int = 4,
-    **kwargs: object,
+    in_specs: Sequence[LevelSpec], options: RetinaHeadConfig | None = None, **overrides: Any
 ) -> RetinaHead:
     """Build a shared dense head; every level must have the same channels.
 
@@ -99,12 +98,19 @@ def build_retina_head(
     >>> head.cls_pred.out_channels
     819
     """
+    opts = resolve_options(RetinaHeadConfig, options, overrides)
     widths = {s.channels for s in in_specs}
     if len(widths) != 1:
         listed = ", ".join(f"{s.name} {s.channels}" for s in in_specs)
         raise HeadMismatch(
             f"head: a retina head shares its weights across levels and needs the same channels on "
             f"every level, but the neck gives {listed}; use a neck with one out_channels "
-            "(fpn, pafpn, bifpn, channel_mapper) or choose levels with head.in_features"
+            "(fpn, pafpn, bifpn, channel_mapper) or choose levels with head.in_features",
+            head="retina",
+            levels=[(s.name, s.channels) for s in in_specs],
+            reason="shared-channels",
         )
-    return RetinaHead(widths.pop(), len(in_specs), num_classes, num_anchors, depth, **kwargs)  # type: ignore[arg-type]
+    return RetinaHead(
+        widths.pop(), len(in_specs), opts.num_classes, opts.num_anchors, opts.depth, norm=opts.norm, act=opts.act,
+        gn_groups=opts.gn_groups, norm_per_level=opts.norm_per_level, separable=opts.separable,
+    )

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from fpnscope.config.heads import SegHeadConfig
 from fpnscope.models.blocks import ConvNormAct, resize_to
+from fpnscope.models.options import conv_options, resolve_options
 from fpnscope.spec import LevelSpec
 
 
 class PyramidPooling(nn.Module):
     """PSPNet's pooling module: for each scale, adaptive average pool -> 1x1 conv -> resize back."""
 
-    def __init__(self, in_channels: int, channels: int, scales: Sequence[int], conv: dict[str, object]) -> None:
+    def __init__(self, in_channels: int, channels: int, scales: Sequence[int], conv: dict[str, Any]) -> None:
         super().__init__()
         self.branches = nn.ModuleList(
-            nn.Sequential(nn.AdaptiveAvgPool2d(s), ConvNormAct(in_channels, channels, 1, **conv))  # type: ignore[arg-type]
-            for s in scales
+            nn.Sequential(nn.AdaptiveAvgPool2d(s), ConvNormAct(in_channels, channels, 1, **conv)) for s in scales
         )
 
     def forward(self, x: Tensor) -> list[Tensor]:  # noqa: D102
@@ -32,23 +34,20 @@ class UPerHead(nn.Module):
     def __init__(
         self,
         in_channels: Sequence[int],
-        channels: int = 512,
-        num_classes: int = 150,
-        pool_scales: Sequence[int] = (1, 2, 3, 6),
-        dropout: float = 0.1,
+        channels: int,
+        num_classes: int,
+        pool_scales: Sequence[int],
+        dropout: float,
         *,
-        norm: str = "bn",
-        act: str = "relu",
-        gn_groups: int = 32,
+        conv: dict[str, Any],
     ) -> None:
         super().__init__()
-        conv = {"norm": norm, "act": act, "gn_groups": gn_groups}
         top = in_channels[-1]
         self.ppm = PyramidPooling(top, channels, pool_scales, conv)
-        self.bottleneck = ConvNormAct(top + len(pool_scales) * channels, channels, 3, **conv)  # type: ignore[arg-type]
-        self.lateral = nn.ModuleList(ConvNormAct(c, channels, 1, **conv) for c in in_channels[:-1])  # type: ignore[arg-type]
-        self.fpn = nn.ModuleList(ConvNormAct(channels, channels, 3, **conv) for _ in in_channels[:-1])  # type: ignore[arg-type]
-        self.fuse = ConvNormAct(len(in_channels) * channels, channels, 3, **conv)  # type: ignore[arg-type]
+        self.bottleneck = ConvNormAct(top + len(pool_scales) * channels, channels, 3, **conv)
+        self.lateral = nn.ModuleList(ConvNormAct(c, channels, 1, **conv) for c in in_channels[:-1])
+        self.fpn = nn.ModuleList(ConvNormAct(channels, channels, 3, **conv) for _ in in_channels[:-1])
+        self.fuse = ConvNormAct(len(in_channels) * channels, channels, 3, **conv)
         self.dropout = nn.Dropout2d(dropout)
         self.classifier = nn.Conv2d(channels, num_classes, 1)
 
@@ -63,7 +62,7 @@ class UPerHead(nn.Module):
         return {"seg": self.classifier(self.dropout(self.fuse(torch.cat(outs, dim=1))))}
 
 
-def build_seg_head(in_specs: Sequence[LevelSpec], **kwargs: object) -> UPerHead:
+def build_seg_head(in_specs: Sequence[LevelSpec], options: SegHeadConfig | None = None, **overrides: Any) -> UPerHead:
     """Build a UPerNet head over the given levels (any channels per level).
 
     >>> from fpnscope.spec import LevelSpec
@@ -71,4 +70,6 @@ def build_seg_head(in_specs: Sequence[LevelSpec], **kwargs: object) -> UPerHead:
     >>> head.classifier.out_channels
     19
     """
-    return UPerHead([s.channels for s in in_specs], **kwargs)  # type: ignore[arg-type]
+    opts = resolve_options(SegHeadConfig, options, overrides)
+    return UPerHead([s.channels for s in in_specs], opts.channels, opts.num_classes, opts.pool_scales, opts.dropout,
+                    conv=conv_options(opts))

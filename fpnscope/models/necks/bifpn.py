@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from fpnscope.config.necks import BiFPNNeck
 from fpnscope.models.blocks import ConvNormAct, SeparableConvNorm, align_to, make_act, resize_to
 from fpnscope.models.fusion import WeightedSum
+from fpnscope.models.options import resolve_options
 from fpnscope.spec import LevelSpec
 
 
@@ -63,17 +66,17 @@ class BiFPNLayer(nn.Module):
     levels 1..L-1 (each with the level's input, its top-down node and the level below; the top
     level without a top-down node). For P3..P7: 8 nodes and 19 fusion weights."""
 
-    def __init__(self, channels: Sequence[int], width: int, **node: object) -> None:
+    def __init__(self, channels: Sequence[int], width: int, **node: Any) -> None:
         super().__init__()
         levels = len(channels)
         top_down_in = [width] * levels
         top_down_in[-1] = channels[-1]  # the top level enters the top-down path as it is
         self.top_down = nn.ModuleList(
-            BiFPNNode([channels[i], top_down_in[i + 1]], width, **node) for i in range(levels - 1)  # type: ignore[arg-type]
+            BiFPNNode([channels[i], top_down_in[i + 1]], width, **node) for i in range(levels - 1)
         )
         self.bottom_up = nn.ModuleList(
             BiFPNNode(
-                [channels[i], width, width] if i < levels - 1 else [channels[i], width], width, **node  # type: ignore[arg-type]
+                [channels[i], width, width] if i < levels - 1 else [channels[i], width], width, **node
             )
             for i in range(1, levels)
         )
@@ -97,16 +100,16 @@ class BiFPN(nn.Module):
     def __init__(
         self,
         in_channels: Sequence[int],
-        width: int = 64,
-        repeats: int = 3,
-        extra_count: int = 2,
+        width: int,
+        repeats: int,
+        extra_count: int,
         *,
-        fusion: str = "fast",
-        norm: str = "bn",
-        act: str = "silu",
-        separable: bool = True,
-        upsample: str = "nearest",
-        gn_groups: int = 32,
+        fusion: str,
+        norm: str,
+        act: str,
+        separable: bool,
+        upsample: str,
+        gn_groups: int,
     ) -> None:
         super().__init__()
         extra: list[nn.Module] = []
@@ -136,11 +139,7 @@ class BiFPN(nn.Module):
 
 
 def build_bifpn(
-    in_specs: Sequence[LevelSpec],
-    width: int = 64,
-    repeats: int = 3,
-    extra_count: int = 2,
-    **kwargs: object,
+    in_specs: Sequence[LevelSpec], options: BiFPNNeck | None = None, **overrides: Any
 ) -> tuple[BiFPN, list[LevelSpec]]:
     """Build a BiFPN over ``in_specs`` (EfficientDet: C3..C5 and two extra levels, P3..P7).
 
@@ -151,8 +150,13 @@ def build_bifpn(
     >>> sum(n.fuse.weight.numel() for n in m.layers[0].modules() if isinstance(n, BiFPNNode))
     19
     """
+    opts = resolve_options(BiFPNNeck, options, overrides)
+    extra_count = opts.extra_levels.count if opts.extra_levels is not None else 0
     if len(in_specs) + extra_count < 2:
         raise ValueError("a BiFPN needs at least two levels")
-    module = BiFPN([s.channels for s in in_specs], width, repeats, extra_count, **kwargs)  # type: ignore[arg-type]
+    module = BiFPN(
+        [s.channels for s in in_specs], opts.width, opts.repeats, extra_count, fusion=opts.fusion, norm=opts.norm,
+        act=opts.act, separable=opts.separable, upsample=opts.upsample, gn_groups=opts.gn_groups,
+    )
     strides = [s.stride for s in in_specs] + [in_specs[-1].stride * 2 ** (i + 1) for i in range(extra_count)]
-    return module, [LevelSpec.of("P", width, s) for s in strides]
+    return module, [LevelSpec.of("P", opts.width, s) for s in strides]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from torch import Tensor, nn
 
+from fpnscope.config.necks import ChannelMapperNeck
 from fpnscope.models.blocks import ConvNormAct
-from fpnscope.models.necks.extra import ExtraLevels, extra_level_specs
-from fpnscope.models.necks.fpn import make_extra
+from fpnscope.models.necks.extra import ExtraLevels, extra_level_specs, make_extra
+from fpnscope.models.options import conv_options, resolve_options
 from fpnscope.spec import LevelSpec
 
 
@@ -18,18 +20,14 @@ class ChannelMapper(nn.Module):
     def __init__(
         self,
         in_channels: Sequence[int],
-        out_channels: int = 256,
-        kernel_size: int = 1,
+        out_channels: int,
+        kernel_size: int,
         *,
-        norm: str = "gn",
-        act: str = "none",
-        gn_groups: int = 32,
-        extra: ExtraLevels | None = None,
+        conv: dict[str, Any],
+        extra: ExtraLevels | None,
     ) -> None:
         super().__init__()
-        self.convs = nn.ModuleList(
-            ConvNormAct(c, out_channels, kernel_size, norm=norm, act=act, gn_groups=gn_groups) for c in in_channels
-        )
+        self.convs = nn.ModuleList(ConvNormAct(c, out_channels, kernel_size, **conv) for c in in_channels)
         self.extra = extra
 
     def forward(self, feats: list[Tensor]) -> list[Tensor]:  # noqa: D102
@@ -40,26 +38,20 @@ class ChannelMapper(nn.Module):
 
 
 def build_channel_mapper(
-    in_specs: Sequence[LevelSpec],
-    out_channels: int = 256,
-    kernel_size: int = 1,
-    *,
-    norm: str = "gn",
-    act: str = "none",
-    gn_groups: int = 32,
-    extra_count: int = 0,
-    extra_mode: str = "conv",
-    extra_source: str = "c5",
+    in_specs: Sequence[LevelSpec], options: ChannelMapperNeck | None = None, **overrides: Any
 ) -> tuple[ChannelMapper, list[LevelSpec]]:
-    """Build a ChannelMapper; extra levels are 3x3 stride-2 convs, the first on C5 (DINO's P6).
+    """Build a ChannelMapper; extra levels as its ``extra_levels`` say (DINO's P6: a 3x3 stride-2
+    conv on C5, ``{count: 1, mode: conv, source: c5}``), with no ReLU between extra convs.
 
     >>> from fpnscope.spec import LevelSpec
-    >>> _, out = build_channel_mapper([LevelSpec("C5", 2048, 32)], extra_count=1)
+    >>> _, out = build_channel_mapper([LevelSpec("C5", 2048, 32)], extra_levels={"count": 1, "mode": "conv", "source": "c5"})
     >>> [(s.name, s.channels) for s in out]
     [('P5', 256), ('P6', 256)]
     """
-    conv = {"norm": norm, "act": act, "gn_groups": gn_groups}
-    extra = make_extra(in_specs, out_channels, extra_count, extra_mode, extra_source, conv, relu_between=False)
-    module = ChannelMapper([s.channels for s in in_specs], out_channels, kernel_size, extra=extra, **conv)  # type: ignore[arg-type]
-    outs = [LevelSpec.of("P", out_channels, s.stride) for s in in_specs]
-    return module, outs + extra_level_specs(outs[-1], extra_count)
+    opts = resolve_options(ChannelMapperNeck, options, overrides)
+    conv = conv_options(opts)
+    extra = make_extra(opts.extra_levels, in_specs, opts.out_channels, conv, relu_between=False)
+    module = ChannelMapper([s.channels for s in in_specs], opts.out_channels, opts.kernel_size, conv=conv, extra=extra)
+    outs = [LevelSpec.of("P", opts.out_channels, s.stride) for s in in_specs]
+    count = opts.extra_levels.count if opts.extra_levels is not None else 0
+    return module, outs + extra_level_specs(outs[-1], count)

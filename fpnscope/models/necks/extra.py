@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from fpnscope.config.necks import ExtraLevels as ExtraLevelsOptions
 from fpnscope.models.blocks import ConvNormAct
 from fpnscope.spec import LevelSpec
 
@@ -23,7 +27,7 @@ class ExtraLevels(nn.Module):
         self,
         count: int,
         mode: str,
-        source: str = "p5",
+        source: str,
         *,
         in_channels: int,
         out_channels: int,
@@ -61,6 +65,22 @@ class ExtraLevels(nn.Module):
             x = conv(self.relu(x) if i and self.relu_between else x)
             outs.append(x)
         return outs
+
+
+def make_extra(
+    options: ExtraLevelsOptions | None,
+    in_specs: Sequence[LevelSpec],
+    out_channels: int,
+    conv: dict[str, Any],
+    relu_between: bool = True,
+) -> ExtraLevels | None:
+    """The extra-levels module a neck's ``extra_levels`` options ask for, or None."""
+    if options is None or not options.count:
+        return None
+    return ExtraLevels(
+        options.count, options.mode, options.source, in_channels=in_specs[-1].channels,
+        out_channels=out_channels, relu_between=relu_between, **conv,
+    )
 
 
 def extra_level_specs(last: LevelSpec, count: int) -> list[LevelSpec]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor, nn
 
+from fpnscope.config.necks import FPNNeck
 from fpnscope.models.attention import make_attention
 from fpnscope.models.blocks import ConvNormAct, resize_to
 from fpnscope.models.fusion import WeightedSum
-from fpnscope.models.necks.extra import ExtraLevels, extra_level_specs
+from fpnscope.models.necks.extra import ExtraLevels, extra_level_specs, make_extra
+from fpnscope.models.options import conv_options, resolve_options
 from fpnscope.spec import LevelSpec
 
 
@@ -26,28 +29,28 @@ class FPN(nn.Module):
         fusion: how a lateral meets the level above: ``sum``; ``weighted`` (learned fast normalised
             weights, as BiFPN); ``concat`` (concatenation, then a 1x1 conv back to out_channels).
         attention: ``none``, ``se`` or ``cbam`` on every output level.
-        norm, act, gn_groups: see :class:`ConvNormAct`.
+        conv: ``norm``, ``act`` and ``gn_groups`` of every conv (see :class:`ConvNormAct`).
         extra: coarser levels after the last one, or None.
+
+    The options' defaults are those of :class:`fpnscope.config.necks.FPNNeck`; build one with
+    :func:`build_fpn`.
     """
 
     def __init__(
         self,
         in_channels: Sequence[int],
-        out_channels: int = 256,
+        out_channels: int,
         *,
-        upsample: str = "nearest",
-        output_convs: bool = True,
-        fusion: str = "sum",
-        attention: str = "none",
-        norm: str = "none",
-        act: str = "none",
-        gn_groups: int = 32,
-        extra: ExtraLevels | None = None,
+        upsample: str,
+        output_convs: bool,
+        fusion: str,
+        attention: str,
+        conv: dict[str, Any],
+        extra: ExtraLevels | None,
     ) -> None:
         super().__init__()
         if not in_channels:
             raise ValueError("an FPN needs at least one input level")
-        conv = {"norm": norm, "act": act, "gn_groups": gn_groups}
         self.upsample, self.fusion = upsample, fusion
         self.lateral = nn.ModuleList(ConvNormAct(c, out_channels, 1, **conv) for c in in_channels)
         merges = len(in_channels) - 1
@@ -97,62 +100,36 @@ class FPN(nn.Module):
         return outs
 
 
-def make_extra(
-    in_specs: Sequence[LevelSpec],
-    out_channels: int,
-    count: int,
-    mode: str,
-    source: str,
-    conv: dict[str, object],
-    relu_between: bool = True,
-) -> ExtraLevels | None:
-    """The extra-levels module for a neck, or None when ``count`` is 0."""
-    if not count:
-        return None
-    return ExtraLevels(
-        count,
-        mode,
-        source,
-        in_channels=in_specs[-1].channels,
-        out_channels=out_channels,
-        relu_between=relu_between,
-        **conv,  # type: ignore[arg-type]
+F = TypeVar("F", bound=FPN)
+
+
+def fpn_module(cls: type[F], in_specs: Sequence[LevelSpec], options: FPNNeck) -> tuple[F, list[LevelSpec]]:
+    """An FPN or a subclass (PAFPN) built from its options, and the levels it produces."""
+    conv = conv_options(options)
+    module = cls(
+        [s.channels for s in in_specs],
+        options.out_channels,
+        upsample=options.upsample,
+        output_convs=options.output_convs,
+        fusion=options.fusion,
+        attention=options.attention,
+        conv=conv,
+        extra=make_extra(options.extra_levels, in_specs, options.out_channels, conv),
     )
+    outs = [LevelSpec.of("P", options.out_channels, s.stride) for s in in_specs]
+    count = options.extra_levels.count if options.extra_levels is not None else 0
+    return module, outs + extra_level_specs(outs[-1], count)
 
 
 def build_fpn(
-    in_specs: Sequence[LevelSpec],
-    out_channels: int = 256,
-    *,
-    upsample: str = "nearest",
-    output_convs: bool = True,
-    fusion: str = "sum",
-    attention: str = "none",
-    norm: str = "none",
-    act: str = "none",
-    gn_groups: int = 32,
-    extra_count: int = 0,
-    extra_mode: str = "maxpool",
-    extra_source: str = "p5",
-    cls: type[FPN] = FPN,
+    in_specs: Sequence[LevelSpec], options: FPNNeck | None = None, **overrides: Any
 ) -> tuple[FPN, list[LevelSpec]]:
-    """Build an FPN (or a subclass such as PAFPN) over ``in_specs`` and say what it produces.
+    """Build an FPN over ``in_specs`` and say what it produces; ``options`` (or keywords of
+    :class:`~fpnscope.config.necks.FPNNeck`) as in a preset's ``neck:`` section.
 
     >>> from fpnscope.spec import LevelSpec
-    >>> _, out = build_fpn([LevelSpec("C4", 1024, 16), LevelSpec("C5", 2048, 32)], 256, extra_count=1)
+    >>> _, out = build_fpn([LevelSpec("C4", 1024, 16), LevelSpec("C5", 2048, 32)], extra_levels={"count": 1})
     >>> [s.name for s in out]
     ['P4', 'P5', 'P6']
     """
-    conv = {"norm": norm, "act": act, "gn_groups": gn_groups}
-    module = cls(
-        [s.channels for s in in_specs],
-        out_channels,
-        upsample=upsample,
-        output_convs=output_convs,
-        fusion=fusion,
-        attention=attention,
-        extra=make_extra(in_specs, out_channels, extra_count, extra_mode, extra_source, conv),
-        **conv,  # type: ignore[arg-type]
-    )
-    outs = [LevelSpec.of("P", out_channels, s.stride) for s in in_specs]
-    return module, outs + extra_level_specs(outs[-1], extra_count)
+    return fpn_module(FPN, in_specs, resolve_options(FPNNeck, options, overrides))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from torch import Tensor, nn
 
+from fpnscope.config.necks import IdentityNeck
+from fpnscope.models.options import resolve_options
 from fpnscope.spec import LevelSpec
 
 
@@ -16,10 +19,13 @@ class Identity(nn.Module):
         return list(feats)
 
 
-def build_identity(in_specs: Sequence[LevelSpec]) -> tuple[Identity, list[LevelSpec]]:
+def build_identity(
+    in_specs: Sequence[LevelSpec], options: IdentityNeck | None = None, **overrides: Any
+) -> tuple[Identity, list[LevelSpec]]:
     """``C3`` in, ``P3`` out, same channels.
 
     >>> build_identity([LevelSpec("C3", 512, 8)])[1]
     [LevelSpec(name='P3', channels=512, stride=8)]
     """
+    resolve_options(IdentityNeck, options, overrides)  # it has no options, but refuses unknown ones
     return Identity(), [s.renamed("P") for s in in_specs]

@@ -7,8 +7,10 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from fpnscope.config.necks import PAFPNNeck
 from fpnscope.models.blocks import ConvNormAct, align_to
-from fpnscope.models.necks.fpn import FPN, build_fpn
+from fpnscope.models.necks.fpn import FPN, fpn_module
+from fpnscope.models.options import resolve_options
 from fpnscope.spec import LevelSpec
 
 
@@ -19,9 +21,9 @@ class PAFPN(FPN):
     The sum feeding the next level is taken before that 3x3 conv, as mmdetection does.
     """
 
-    def __init__(self, in_channels: Sequence[int], out_channels: int = 256, **kwargs: Any) -> None:
+    def __init__(self, in_channels: Sequence[int], out_channels: int, **kwargs: Any) -> None:
         super().__init__(in_channels, out_channels, **kwargs)
-        conv = {k: kwargs[k] for k in ("norm", "act", "gn_groups") if k in kwargs}
+        conv = kwargs["conv"]
         ups = len(in_channels) - 1
         self.downsample = nn.ModuleList(ConvNormAct(out_channels, out_channels, 3, 2, **conv) for _ in range(ups))
         self.pafpn = nn.ModuleList(ConvNormAct(out_channels, out_channels, 3, **conv) for _ in range(ups))
@@ -35,13 +37,14 @@ class PAFPN(FPN):
         return [inter[0]] + [conv(x) for conv, x in zip(self.pafpn, inter[1:])]
 
 
-def build_pafpn(in_specs: Sequence[LevelSpec], out_channels: int = 256, **kwargs: Any) -> tuple[PAFPN, list[LevelSpec]]:
-    """Build a PAFPN; options as :func:`build_fpn` (fusion is a plain sum, as in PANet).
+def build_pafpn(
+    in_specs: Sequence[LevelSpec], options: PAFPNNeck | None = None, **overrides: Any
+) -> tuple[PAFPN, list[LevelSpec]]:
+    """Build a PAFPN; options as a preset's ``neck: {kind: pafpn}`` (fusion is a plain sum).
 
     >>> from fpnscope.spec import LevelSpec
-    >>> m, out = build_pafpn([LevelSpec("C3", 8, 8), LevelSpec("C4", 16, 16)], 8)
+    >>> m, out = build_pafpn([LevelSpec("C3", 8, 8), LevelSpec("C4", 16, 16)], out_channels=8)
     >>> len(m.downsample), [s.name for s in out]
     (1, ['P3', 'P4'])
     """
-    module, specs = build_fpn(in_specs, out_channels, cls=PAFPN, **kwargs)
-    return module, specs  # type: ignore[return-value]
+    return fpn_module(PAFPN, in_specs, resolve_options(PAFPNNeck, options, overrides))

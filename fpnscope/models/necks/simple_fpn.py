@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from torch import Tensor, nn
 
+from fpnscope.config.necks import SimpleFPNNeck
 from fpnscope.models.blocks import ConvNormAct, make_act, make_norm
 from fpnscope.models.necks.extra import ExtraLevels, extra_level_specs
+from fpnscope.models.options import resolve_options
 from fpnscope.spec import LevelSpec
 
 
@@ -35,12 +38,12 @@ class SimpleFPN(nn.Module):
     def __init__(
         self,
         in_channels: int,
-        out_channels: int = 256,
-        scale_factors: Sequence[float] = (4.0, 2.0, 1.0, 0.5),
+        out_channels: int,
+        scale_factors: Sequence[float],
         *,
-        norm: str = "ln",
-        gn_groups: int = 32,
-        extra: ExtraLevels | None = None,
+        norm: str,
+        gn_groups: int,
+        extra: ExtraLevels | None,
     ) -> None:
         super().__init__()
         self.stages = nn.ModuleList()
@@ -65,13 +68,7 @@ class SimpleFPN(nn.Module):
 
 
 def build_simple_fpn(
-    in_specs: Sequence[LevelSpec],
-    out_channels: int = 256,
-    scale_factors: Sequence[float] = (4.0, 2.0, 1.0, 0.5),
-    *,
-    norm: str = "ln",
-    gn_groups: int = 32,
-    extra_count: int = 1,
+    in_specs: Sequence[LevelSpec], options: SimpleFPNNeck | None = None, **overrides: Any
 ) -> tuple[SimpleFPN, list[LevelSpec]]:
     """Build ViTDet's pyramid over one level (for ViT-B: 768 channels at stride 16 -> P2..P6).
 
@@ -80,11 +77,13 @@ def build_simple_fpn(
     >>> [s.name for s in out]
     ['P2', 'P3', 'P4', 'P5', 'P6']
     """
+    opts = resolve_options(SimpleFPNNeck, options, overrides)
     if len(in_specs) != 1:
         raise ValueError(f"simple_fpn reads exactly one level, got {len(in_specs)}")
     (spec,) = in_specs
-    scales = sorted(scale_factors, reverse=True)
-    extra = ExtraLevels(extra_count, "maxpool", in_channels=spec.channels, out_channels=out_channels) if extra_count else None
-    module = SimpleFPN(spec.channels, out_channels, scales, norm=norm, gn_groups=gn_groups, extra=extra)
-    outs = [LevelSpec.of("P", out_channels, int(spec.stride / s)) for s in scales]
-    return module, outs + extra_level_specs(outs[-1], extra_count)
+    scales = sorted(opts.scale_factors, reverse=True)
+    count = opts.extra_levels.count if opts.extra_levels is not None else 0
+    extra = ExtraLevels(count, "maxpool", "p5", in_channels=spec.channels, out_channels=opts.out_channels) if count else None
+    module = SimpleFPN(spec.channels, opts.out_channels, scales, norm=opts.norm, gn_groups=opts.gn_groups, extra=extra)
+    outs = [LevelSpec.of("P", opts.out_channels, int(spec.stride / s)) for s in scales]
+    return module, outs + extra_level_specs(outs[-1], count)

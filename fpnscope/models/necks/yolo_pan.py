@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from fpnscope.config.necks import YoloPANNeck
+from fpnscope.errors import BuildError
 from fpnscope.models.blocks import ConvNormAct, align_to, resize_to
+from fpnscope.models.options import conv_options, resolve_options
 from fpnscope.spec import LevelSpec
 
 
@@ -24,10 +28,10 @@ def make_divisible(value: float, divisor: int = 8) -> int:
 class Bottleneck(nn.Module):
     """Two 3x3 Conv-BN-act blocks, with a residual when ``shortcut`` (off in the YOLOv8 neck)."""
 
-    def __init__(self, channels: int, shortcut: bool, conv: dict[str, object]) -> None:
+    def __init__(self, channels: int, shortcut: bool, conv: dict[str, Any]) -> None:
         super().__init__()
-        self.cv1 = ConvNormAct(channels, channels, 3, **conv)  # type: ignore[arg-type]
-        self.cv2 = ConvNormAct(channels, channels, 3, **conv)  # type: ignore[arg-type]
+        self.cv1 = ConvNormAct(channels, channels, 3, **conv)
+        self.cv2 = ConvNormAct(channels, channels, 3, **conv)
         self.shortcut = shortcut
 
     def forward(self, x: Tensor) -> Tensor:  # noqa: D102
@@ -38,12 +42,12 @@ class Bottleneck(nn.Module):
 class C2f(nn.Module):
     """1x1 conv to 2c, split in two, n bottlenecks each appending its output, concat (2 + n)c, 1x1 to c2."""
 
-    def __init__(self, c1: int, c2: int, n: int, conv: dict[str, object], shortcut: bool = False) -> None:
+    def __init__(self, c1: int, c2: int, n: int, conv: dict[str, Any], shortcut: bool = False) -> None:
         super().__init__()
         self.c = c2 // 2
-        self.cv1 = ConvNormAct(c1, 2 * self.c, 1, **conv)  # type: ignore[arg-type]
+        self.cv1 = ConvNormAct(c1, 2 * self.c, 1, **conv)
         self.m = nn.ModuleList(Bottleneck(self.c, shortcut, conv) for _ in range(n))
-        self.cv2 = ConvNormAct((2 + n) * self.c, c2, 1, **conv)  # type: ignore[arg-type]
+        self.cv2 = ConvNormAct((2 + n) * self.c, c2, 1, **conv)
 
     def forward(self, x: Tensor) -> Tensor:  # noqa: D102
         ys = list(self.cv1(x).chunk(2, dim=1))
@@ -59,26 +63,17 @@ class YoloPAN(nn.Module):
     """
 
     def __init__(
-        self,
-        in_channels: Sequence[int],
-        widths: Sequence[int],
-        repeats: int,
-        *,
-        upsample: str = "nearest",
-        norm: str = "bn",
-        act: str = "silu",
-        gn_groups: int = 32,
+        self, in_channels: Sequence[int], widths: Sequence[int], repeats: int, *, upsample: str, conv: dict[str, Any]
     ) -> None:
         super().__init__()
         c3, c4, c5 = in_channels
         w3, w4, w5 = widths
-        conv = {"norm": norm, "act": act, "gn_groups": gn_groups}
         self.upsample = upsample
         self.td4 = C2f(c5 + c4, w4, repeats, conv)  # up(C5) ‖ C4
         self.out3 = C2f(w4 + c3, w3, repeats, conv)  # up(td4) ‖ C3
-        self.down3 = ConvNormAct(w3, w3, 3, 2, **conv)  # type: ignore[arg-type]
+        self.down3 = ConvNormAct(w3, w3, 3, 2, **conv)
         self.out4 = C2f(w3 + w4, w4, repeats, conv)  # down(out3) ‖ td4
-        self.down4 = ConvNormAct(w4, w4, 3, 2, **conv)  # type: ignore[arg-type]
+        self.down4 = ConvNormAct(w4, w4, 3, 2, **conv)
         self.out5 = C2f(w4 + c5, w5, repeats, conv)  # down(out4) ‖ C5
 
     def forward(self, feats: list[Tensor]) -> list[Tensor]:
@@ -92,13 +87,7 @@ class YoloPAN(nn.Module):
 
 
 def build_yolo_pan(
-    in_specs: Sequence[LevelSpec],
-    channels: Sequence[int] = (256, 512, 1024),
-    width_multiple: float = 0.25,
-    depth_multiple: float = 0.33,
-    max_channels: int = 1024,
-    repeats: int = 3,
-    **kwargs: object,
+    in_specs: Sequence[LevelSpec], options: YoloPANNeck | None = None, **overrides: Any
 ) -> tuple[YoloPAN, list[LevelSpec]]:
     """Build the YOLOv8 neck; ``channels`` are yolov8.yaml's base widths before the multipliers.
 
@@ -107,9 +96,14 @@ def build_yolo_pan(
     >>> [(s.name, s.channels) for s in out], len(m.out3.m)
     ([('P3', 64), ('P4', 128), ('P5', 256)], 1)
     """
+    opts = resolve_options(YoloPANNeck, options, overrides)
     if len(in_specs) != 3:
-        raise ValueError(f"yolo_pan needs exactly three input levels (C3, C4, C5), got {len(in_specs)}")
-    widths = [make_divisible(min(c, max_channels) * width_multiple) for c in channels]
-    n = max(round(repeats * depth_multiple), 1)
-    module = YoloPAN([s.channels for s in in_specs], widths, n, **kwargs)  # type: ignore[arg-type]
+        raise BuildError(
+            f"neck: yolo_pan fuses exactly three levels (C3, C4, C5) but gets {len(in_specs)} "
+            f"({', '.join(s.name for s in in_specs)}); set neck.in_features to three of them",
+            key="neck.in_features",
+        )
+    widths = [make_divisible(min(c, opts.max_channels) * opts.width_multiple) for c in opts.channels]
+    n = max(round(opts.repeats * opts.depth_multiple), 1)
+    module = YoloPAN([s.channels for s in in_specs], widths, n, upsample=opts.upsample, conv=conv_options(opts))
     return module, [LevelSpec.of("P", w, s.stride) for w, s in zip(widths, in_specs)]

@@ -1,0 +1,181 @@
+"""Findings into sentences: the one place that writes a finding's message and hint.
+
+Each check reports its facts and typed fixes; :func:`finding` looks up the check's writer here.
+Nothing elsewhere writes, or reads back, a finding's prose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from fpnscope.reports.findings import Finding, Fix, PadInput, Severity
+from fpnscope.suggest import did_you_mean
+
+Facts = Mapping[str, Any]
+Writer = Callable[[Facts, Sequence[Fix]], tuple[str, str]]
+_WRITERS: dict[str, tuple[str, Writer]] = {}  # check -> (code, writer); filled once, at import
+
+
+def _writes(check: str, code: str) -> Callable[[Writer], Writer]:
+    def add(fn: Writer) -> Writer:
+        _WRITERS[check] = (code, fn)
+        return fn
+
+    return add
+
+
+def finding(check: str, severity: Severity, level: str | None, facts: Facts, fixes: Sequence[Fix] = ()) -> Finding:
+    """A finding of ``check`` with its sentences written from ``facts`` and ``fixes``.
+
+    >>> finding("in-channels", "error", "C5", {"index": 0, "declared": 1024, "level": "C5", "channels": 2048}).message
+    "neck.in_channels[0] says 1024 but the backbone's C5 has 2048 channels"
+    """
+    code, write = _WRITERS[check]
+    message, hint = write(facts, fixes)
+    return Finding(severity, code, level, message, hint, tuple(fixes), check, dict(facts))
+
+
+def rewrite(found: Finding, fixes: Sequence[Fix]) -> Finding:
+    """The same finding with other fixes (its hint rewritten to match)."""
+    return finding(found.check, found.severity, found.level, found.facts, fixes)
+
+
+def _pad(fixes: Sequence[Fix]) -> str:
+    pad = next(f for f in fixes if isinstance(f, PadInput))
+    return f"pad the input to {pad.height}x{pad.width} (a multiple of {pad.multiple}) and every level lines up"
+
+
+# --- channels -------------------------------------------------------------------------------------
+@_writes("in-channels-count", "channel-mismatch")
+def _in_channels_count(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    actual = list(facts["actual"])
+    return (f"neck.in_channels lists {facts['declared']} levels but the neck reads {len(actual)} "
+            f"({', '.join(facts['levels'])})", f"write neck.in_channels: {actual}, or in_channels: auto")
+
+
+@_writes("in-channels", "channel-mismatch")
+def _in_channels(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    i, level, channels = facts["index"], facts["level"], facts["channels"]
+    return (f"neck.in_channels[{i}] says {facts['declared']} but the backbone's {level} has {channels} channels",
+            f"set neck.in_channels[{i}] to {channels}, or in_channels: auto (this report uses the measured channels)")
+
+
+# --- heads ----------------------------------------------------------------------------------------
+@_writes("head-channels", "head-mismatch")
+def _head_channels(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    listed = ", ".join(f"{name} {channels}" for name, channels in facts["levels"])
+    return (f"a {facts['head']} head shares its weights across levels and needs the same channels on every "
+            f"level, but the neck gives {listed} (the head was left out of this report)",
+            "use a neck with one out_channels (fpn, pafpn, bifpn, channel_mapper) or choose levels with "
+            "head.in_features")
+
+
+@_writes("head-levels", "head-mismatch")
+def _head_levels(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    hint = did_you_mean(facts["wanted"], facts["available"], n=1)
+    return (f"{facts['key']}: the neck has no level '{facts['wanted']}'{f' ({hint})' if hint else ''} (the head was "
+            "left out of this report)", f"the neck gives {', '.join(facts['available'])}")
+
+
+# --- declarations ---------------------------------------------------------------------------------
+@_writes("neck-declared", "declared-vs-measured")
+def _neck_declared(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    want, got = facts["declared"], facts["measured"]
+    return (f"the {facts['kind']} neck declares {want['name']} with {want['channels']} channels at stride "
+            f"{want['stride']} but produced {got['channels']} channels at stride {got['stride']}",
+            "if this is a bundled neck kind, please report it; the report shows the measured levels")
+
+
+@_writes("declared-count", "declared-vs-measured")
+def _declared_count(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    return (f"the backbone declares {facts['declared']} levels ({facts['source']}) but returns {facts['measured']}",
+            "make the declaration list one entry per returned map; fpnscope uses the measured levels")
+
+
+@_writes("declared-channels", "declared-vs-measured")
+def _declared_channels(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    i, level, want, got = facts["index"], facts["level"], facts["declared"], facts["channels"]
+    message = (f"backbone.channels[{i}] says {want} but {level} has {got} channels" if facts["in_yaml"] else
+               f"level {i} ({level}) is declared with {want} channels ({facts['source']}) but has {got}")
+    return message, f"declare {got} channels for {level}; fpnscope uses the measured channels"
+
+
+@_writes("declared-stride", "stride-mismatch")
+def _declared_stride(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    i, level, want, got = facts["index"], facts["level"], facts["declared"], facts["stride"]
+    message = (f"backbone.strides[{i}] says {want} but {level} measures stride {got}" if facts["in_yaml"] else
+               f"level {i} ({level}) is declared at stride {want} ({facts['source']}) but measures stride {got}")
+    height, width = facts["size"]
+    return (f"{message} ({height}×{width} from the input)",
+            f"declare stride {got} for {level}; anchors and heads placed by the declared stride would be off")
+
+
+# --- order and strides ----------------------------------------------------------------------------
+@_writes("reversed", "stride-mismatch")
+def _reversed(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    return ("the backbone returns its levels coarsest first: strides " + ", ".join(map(str, facts["strides"])),
+            "return the maps finest first (reverse the list); this report sorted them to go on")
+
+
+@_writes("unsorted", "stride-mismatch")
+def _unsorted(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    return ("the backbone's levels are out of order: strides " + ", ".join(map(str, facts["strides"])),
+            "return the maps finest first; this report sorted them to go on")
+
+
+@_writes("shared-stride", "stride-mismatch")
+def _shared(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    return (f"{facts['count']} levels share stride {facts['stride']}; a pyramid expects one level per stride",
+            "pick one of them with neck.in_features (they are named with a suffix: _1, _2)")
+
+
+@_writes("odd-stride", "stride-mismatch")
+def _odd(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    return (f"stride {facts['stride']} is not a power of two; its level has no P-index and ×2 up- and "
+            "downsampling between levels cannot line up", "use a backbone whose levels halve in size, or check its strides")
+
+
+@_writes("not-doubling", "stride-mismatch")
+def _not_doubling(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    return (f"{facts['neck']} goes from {facts['fine']} (stride {facts['fine_stride']}) to {facts['coarse']} "
+            f"(stride {facts['coarse_stride']}) in one stride-2 step",
+            "choose neck.in_features whose strides double from one level to the next")
+
+
+# --- alignment ------------------------------------------------------------------------------------
+@_writes("fusion", "fusion-misalignment")
+def _fusion(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    problems = []
+    for p in facts["problems"]:
+        if p["path"] == "top-down":
+            problems.append(f"upsampling {p['coarse']} ×2 gives {p['got']} {p['dim']} but {p['fine']} has {p['want']}")
+        else:
+            problems.append(f"a stride-2 step down from {p['fine']} gives {p['got']} {p['dim']} but {p['coarse']} "
+                            f"has {p['want']}")
+    first = facts["problems"][0]
+    how = ("upsamples with scale_factor=2 (detectron2's FPN)" if first["path"] == "top-down"
+           else "adds a stride-2 conv's output without resizing")
+    return ("; ".join(problems),
+            f"this runs (fpnscope's necks resize to the exact size) but code that {how} fails with 'The size of "
+            f"tensor a ({first['want']}) must match the size of tensor b ({first['got']})'; " + _pad(fixes))
+
+
+@_writes("rounding", "fusion-misalignment")
+def _rounding(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    return (f"levels are rounded differently: {', '.join(facts['down'])} round down, {', '.join(facts['up'])} round "
+            "up, so their grids do not nest (anchors and box coordinates drift by a pixel between them)", _pad(fixes))
+
+
+@_writes("too-small", "level-too-small")
+def _too_small(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    height, width = facts["size"]
+    in_h, in_w = facts["input"]
+    stride = facts["stride"]
+    sides = [f"{size}-pixel input {label}" for size, label in ((in_h, "height"), (in_w, "width")) if stride > size]
+    if len(sides) == 2:
+        sides = [f"{in_h}×{in_w} input"]
+    message = f"{facts['level']} is {height}×{width}" + (f": its stride {stride} is larger than the {sides[0]}"
+                                                          if sides else "")
+    return message, (f"a level this small carries almost no spatial information; use an input of at least "
+                     f"{2 * facts['stride']} pixels a side, or fewer levels")

@@ -1,0 +1,1 @@
+"""One measured forward pass (meta tensors by default): costs, memory, levels and provenance."""

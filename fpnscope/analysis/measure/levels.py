@@ -1,0 +1,69 @@
+"""Measured levels: what a stage really produced, named by its real stride."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from torch import Tensor
+
+from fpnscope.errors import BuildError
+from fpnscope.analysis.measure.geometry import infer_stride
+from fpnscope.reports.inspect import Level
+from fpnscope.spec import level_name
+
+
+def measure_levels(
+    feats: Sequence[Tensor],
+    input_hw: tuple[int, int],
+    prefix: str,
+    sources: Sequence[Sequence[str]] = (),
+    stage: str = "backbone",
+    declared: Sequence[int] | None = None,
+) -> list[Level]:
+    """One Level per NCHW map; its stride is inferred from the input size (``declared`` strides,
+    one per map, settle sizes that several strides explain, as on tiny inputs).
+
+    >>> import torch
+    >>> measure_levels([torch.empty(1, 256, 25, 42, device="meta")], (800, 1333), "P")
+    [Level(name='P5', shape=(1, 256, 25, 42), stride=32, channels=256, sources=())]
+    """
+    levels = []
+    for i, feat in enumerate(feats):
+        if not isinstance(feat, Tensor) or feat.dim() != 4:
+            got = tuple(feat.shape) if isinstance(feat, Tensor) else type(feat).__name__
+            raise BuildError(
+                f"{stage}: output {i} is {got}, not an NCHW feature map; a {stage} must return "
+                "a list (or dict) of 4-d maps"
+            )
+        prefer = declared[i] if declared is not None and len(declared) == len(feats) else None
+        stride = infer_stride(input_hw, (int(feat.shape[-2]), int(feat.shape[-1])), prefer)
+        levels.append(
+            Level(
+                name=level_name(prefix, stride),
+                shape=tuple(int(d) for d in feat.shape),
+                stride=stride,
+                channels=int(feat.shape[1]),
+                sources=tuple(sources[i]) if i < len(sources) else (),
+            )
+        )
+    return levels
+
+
+def finest_first(feats: Sequence[Tensor], levels: Sequence[Level]) -> tuple[list[Tensor], list[Level]]:
+    """Sort levels by stride (stable) and give levels that share a stride distinct names.
+
+    >>> a, b = Level("C4", (1, 8, 4, 4), 16, 8), Level("C4", (1, 8, 4, 4), 16, 8)
+    >>> [lvl.name for lvl in finest_first([None, None], [a, b])[1]]
+    ['C4', 'C4_1']
+    """
+    order = sorted(range(len(levels)), key=lambda i: levels[i].stride)
+    out_feats = [feats[i] for i in order]
+    seen: dict[str, int] = {}
+    out_levels = []
+    for i in order:
+        lvl = levels[i]
+        count = seen.get(lvl.name, 0)
+        seen[lvl.name] = count + 1
+        out_levels.append(replace(lvl, name=f"{lvl.name}_{count}") if count else lvl)
+    return out_feats, out_levels

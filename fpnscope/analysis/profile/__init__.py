@@ -1,0 +1,1 @@
+"""``profile``: the timing harness, what it times, and the run over a sweep of inputs and batches."""

@@ -1,0 +1,228 @@
+"""The library: the command line's reports as objects, for scripts and notebooks.
+
+Every function takes what a user has at hand (a bundled preset's name, a YAML path, a plain dict,
+or a configuration from :func:`load`) and returns a report with typed attributes, ``to_dict()``
+(the ``--json`` document) and a display of its own in a terminal (``rich.print``) or a notebook.
+Bad input raises :class:`~fpnscope.errors.ConfigError`; nothing here prints or exits. Nothing is
+kept between two calls: each call builds what it analyses.
+
+Importing this module is light; torch and the model code load on the first call that needs them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from fpnscope.config.inputs import SizeLike, input_overrides, many, parse_batch, parse_size
+from fpnscope.config.overrides import Override, OverridesLike, as_overrides, parse_override
+from fpnscope.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fpnscope.config.loader import LoadedConfig
+    from fpnscope.reports.compare import CompareReport
+    from fpnscope.reports.graph import GraphReport
+    from fpnscope.reports.inspect import InspectReport
+    from fpnscope.reports.presets import PresetList
+    from fpnscope.reports.profile import ProfileReport
+
+    Target = str | os.PathLike[str] | Mapping[str, Any] | LoadedConfig  # what every call takes
+Progress = Callable[[int, int, str], None]  # (done, total, what is being done)
+
+__all__ = ["Override", "compare", "graph", "inspect", "load", "parse_override", "preset_text", "presets", "profile",
+           "schema"]
+
+
+def load(
+    target: Target, *, set: OverridesLike = None, input: SizeLike | None = None, batch: int | None = None  # noqa: A002
+) -> LoadedConfig:
+    """A validated configuration from a preset name, a YAML path, a dict, or another configuration.
+
+    ``set`` overrides keys (``{"neck.out_channels": 128}``), ``input`` is ``"HxW"``, one number or
+    ``(H, W)``.
+
+    >>> import fpnscope as fs
+    >>> fs.load("synthetic_fpn", set={"neck.out_channels": 128}, input=64).config.neck.out_channels
+    128
+    """
+    from fpnscope.config.loader import LoadedConfig, load_config
+
+    if not isinstance(target, (str, os.PathLike, Mapping, LoadedConfig)):
+        raise ConfigError(f"cannot load a {type(target).__name__}: give a preset name, a YAML path, a dict or a "
+                          "configuration from fpnscope.load")
+    document = dict(target) if isinstance(target, Mapping) else target
+    overrides = [*as_overrides(set), *input_overrides(input, batch)]
+    return load_config(os.fspath(document) if isinstance(document, os.PathLike) else document, overrides)
+
+
+def _trusted(target: Target, allow_python: bool, **how: Any) -> LoadedConfig:
+    from fpnscope.config.trust import require_trust
+
+    loaded = load(target, **how)
+    require_trust(loaded, allow_python)
+    return loaded
+
+
+def inspect(
+    target: Target,
+    *,
+    input: SizeLike | None = None,  # noqa: A002 - the name the command line and presets use
+    batch: int | None = None,
+    set: OverridesLike = None,  # noqa: A002
+    device: str = "meta",
+    depth: int | None = None,
+    flops_backend: str = "torch",
+    allow_python: bool = False,
+) -> InspectReport:
+    """Levels, costs, memory and findings of one model, measured on ``device`` (meta: no memory
+    and no compute). ``depth`` adds a per-module breakdown (1 = the stages).
+
+    >>> import fpnscope as fs
+    >>> fs.inspect("resnet50_fpn", input=256).params.total
+    26852416
+    """
+    if flops_backend not in ("torch", "fvcore"):
+        raise ConfigError(f"«flops_backend» {flops_backend!r}: use torch or fvcore", option="flops_backend",
+                          choices=["torch", "fvcore"])
+    if depth is not None and depth < 0:
+        raise ConfigError(f"«depth» {depth}: a depth is 0 or more", option="depth")
+    loaded = _trusted(target, allow_python, set=set, input=input, batch=batch)
+    from fpnscope.analysis.inspect import inspect_model
+
+    return inspect_model(loaded, device=device, depth=depth or 0, flops_backend=flops_backend)
+
+
+def compare(
+    targets: Sequence[Target],
+    *,
+    necks: Sequence[str] | None = None,
+    variants: Mapping[str, OverridesLike] | Sequence[tuple[str, OverridesLike]] | None = None,
+    input: SizeLike | None = None,  # noqa: A002
+    batch: int | None = None,
+    set: OverridesLike = None,  # noqa: A002
+    profile: bool = False,
+    device: str = "auto",
+    metric: str = "macs",
+    sort: str | None = None,
+    fail_on: Sequence[str] = (),
+    allow_python: bool = False,
+    on_progress: Progress | None = None,
+) -> CompareReport:
+    """Models side by side, the first the baseline: presets, files, dicts or saved ``inspect``
+    reports (``.json``); or the first with each of ``necks`` (``["fpn", "bifpn"]``), or with each of
+    ``variants`` (``{"wide": {"neck.out_channels": 512}}``). ``fail_on`` budgets such as
+    ``"macs>+5%"`` are checked (see ``report.over_budget``); ``profile`` times every variant.
+
+    >>> import fpnscope as fs
+    >>> [v.name for v in fs.compare(["synthetic_fpn"], necks=["fpn", "pafpn"], input=64).variants]
+    ['fpn', 'pafpn']
+    """
+    from fpnscope.reports.budget import METRICS, Budget
+
+    if isinstance(targets, (str, Mapping, os.PathLike)):
+        targets = [targets]
+    if metric not in METRICS:
+        raise ConfigError(f"«metric» {metric!r}: use one of {', '.join(METRICS)}", option="metric", choices=METRICS)
+    if sort is not None and sort not in (*METRICS, "name"):
+        raise ConfigError(f"«sort» {sort!r}: use one of {', '.join((*METRICS, 'name'))}", option="sort",
+                          choices=(*METRICS, "name"))
+    budgets = [Budget.parse(b) for b in fail_on]
+    timed = [m for m in (metric, sort, *(b.metric for b in budgets)) if m in ("latency", "throughput")]
+    if timed and not profile:
+        raise ConfigError(f"{timed[0]} is measured only with «profile»; add «profile»", option="profile")
+    from fpnscope.analysis.compare import compare_models, plan_variants
+    from fpnscope.reports.profile import ProfileSettings
+
+    pairs = list(variants.items()) if isinstance(variants, Mapping) else list(variants or [])
+    derived = [(name, as_overrides(items)) for name, items in pairs]
+    plan = plan_variants([os.fspath(t) if isinstance(t, os.PathLike) else t for t in targets], necks or (), derived)
+    sets = [*as_overrides(set), *input_overrides(input, batch)]
+    report = compare_models(plan, sets, profile=ProfileSettings(stages=False) if profile else None, device=device,
+                            metric=metric, allow_python=allow_python, on_variant=on_progress)
+    if sort is not None:
+        report.sort(sort)
+    report.check(budgets)
+    return report
+
+
+def profile(
+    target: Target,
+    *,
+    device: str = "auto",
+    input: SizeLike | Sequence[SizeLike] | None = None,  # noqa: A002
+    batch: int | Sequence[int] | None = None,
+    set: OverridesLike = None,  # noqa: A002
+    dtype: str = "fp32",
+    mode: str = "infer",
+    channels_last: bool = False,
+    compile: bool = False,  # noqa: A002 - as torch.compile, which it runs
+    cuda_graphs: bool = False,
+    warmup: int = 3,
+    iters: int = 0,
+    allow_python: bool = False,
+    on_progress: Progress | None = None,
+) -> ProfileReport:
+    """Latency, throughput and memory of the model and of each stage on a real device (``auto``:
+    CUDA when there is one, else the CPU), at every input in ``input`` and batch in ``batch``.
+    ``iters`` 0 times at least 10 calls and one second per stage.
+    """
+    sizes = [parse_size(s) for s in many(input)] or None
+    batches = [parse_batch(b) for b in many(batch)] or None
+    loaded = _trusted(target, allow_python, set=set)
+    from fpnscope.analysis.profile.run import profile_model
+    from fpnscope.reports.profile import ProfileSettings
+
+    settings = ProfileSettings(dtype=dtype, mode=mode, channels_last=channels_last, compile=compile,
+                               cuda_graphs=cuda_graphs, warmup=warmup, iters=iters)
+    return profile_model(loaded, device, settings, sizes, batches, on_progress)
+
+
+def graph(
+    target: Target,
+    *,
+    input: SizeLike | None = None,  # noqa: A002
+    batch: int | None = None,
+    set: OverridesLike = None,  # noqa: A002
+    allow_python: bool = False,
+) -> GraphReport:
+    """The neck's dataflow, recorded from its forward on meta tensors; a notebook draws it.
+
+    >>> import fpnscope as fs
+    >>> sorted(fs.graph("synthetic_fpn", input=64).outputs)
+    ['P2', 'P3', 'P4', 'P5']
+    """
+    loaded = _trusted(target, allow_python, set=set, input=input, batch=batch)
+    from fpnscope.analysis.graph import neck_graph
+
+    return neck_graph(loaded.config, loaded.source.base_dir, model=loaded.name)
+
+
+def presets() -> PresetList:
+    """Every bundled preset: name, model, levels (read from the YAML alone), description."""
+    from fpnscope.config.summary import preset_infos
+    from fpnscope.reports.presets import PresetInfo, PresetList
+
+    return PresetList([PresetInfo(**info) for info in preset_infos()])
+
+
+def preset_text(name: str, resolved: bool = False) -> str:
+    """A bundled preset's YAML as written, or ``resolved`` (inheritance merged, defaults filled in)."""
+    from fpnscope.config.loader import resolve
+
+    source = resolve(name, paths=False)
+    if not source.bundled or source.path is None:
+        raise ConfigError(f"'{name}' is a path; give a bundled preset name")
+    if not resolved:
+        return source.path.read_text(encoding="utf-8")
+    import yaml
+
+    return str(yaml.safe_dump(load(name).config.model_dump(mode="json"), sort_keys=False))
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of the preset format (for editor completion)."""
+    from fpnscope.config.schema import json_schema
+
+    return json_schema()
+

@@ -1,0 +1,1 @@
+"""One module per command: parse the options, call :mod:`fpnscope.api`, render."""

@@ -1,0 +1,293 @@
+"""What ``inspect`` found, as plain data; ``to_dict()`` is the ``--json`` output.
+
+JSON contract (stable keys; more may be added):
+
+- ``schema_version``, ``tool``: {name, version, command}
+
+- ``input``: {batch, channels, height, width}
+- ``backbone_levels`` / ``levels``: lists of {name, shape, stride, channels}; pyramid levels also
+  carry ``sources``, the backbone levels that fed them
+- ``params`` / ``macs`` / ``flops`` / ``elementwise_ops``: {total, backbone, neck, head}; ``head`` is
+  null when the model has no head. MACs are multiply-accumulates of conv / linear / matmul, FLOPs =
+  2 x MACs; element-wise ops (adds, resizes, pooling, norms, activations) are counted apart.
+- ``head_outputs``: list of {name, shape} (``cls P3``, ``seg``...), empty without a head
+- ``level_costs``: MACs and element-wise ops per level and stage, by the resolution each op ran at:
+  list of {level, stride, macs: {backbone, neck, head}, elementwise_ops: {...}}; ops that do not
+  produce a feature map (or run at a size no level has) are in a row with level null
+- ``memory``: {params_bytes, activations_peak_bytes, total_bytes, method}: parameters and buffers,
+  and the most activation memory alive at once during one inference forward
+- ``not_counted``: ops with no cost formula, {op, calls, modules}
+- ``diagnostics``: list of {severity, code, level, message, hint, fix, check, facts, fixes}; ``fix``
+  holds the YAML keys to write when the fix is mechanical, ``fixes`` the typed fixes ({kind:
+  set-keys | pad-input | min-input, ...}), ``facts`` what the check measured; ``corrected`` merges
+  every fix into one patch
+- ``modules`` (with ``--depth``), ``device``, ``model``, ``crosscheck`` (with ``--flops-backend``)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+from fpnscope.reports.common import Displayable, header
+from fpnscope.reports.findings import Finding, merge_fixes
+from fpnscope.spec import LevelSpec
+
+STAGES = ("backbone", "neck", "head")
+
+
+@dataclass(frozen=True)
+class Level:
+    """A measured feature map."""
+
+    name: str
+    shape: tuple[int, ...]
+    stride: int
+    channels: int
+    sources: tuple[str, ...] = ()
+
+    @property
+    def spec(self) -> LevelSpec:
+        """The level as the stage contract states it (what the next stage is built over)."""
+        return LevelSpec(self.name, self.channels, self.stride)
+
+    def to_dict(self, with_sources: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "shape": list(self.shape),
+            "stride": self.stride,
+            "channels": self.channels,
+        }
+        if with_sources:
+            out["sources"] = list(self.sources)
+        return out
+
+
+@dataclass(frozen=True)
+class StageCost:
+    """Cost of one stage (or of the whole model)."""
+
+    params: int
+    macs: int
+    elementwise: int
+
+    @property
+    def flops(self) -> int:
+        """FLOPs counted as 2 x MACs."""
+        return 2 * self.macs
+
+
+@dataclass(frozen=True)
+class ByStage:
+    """One figure per stage and their total; a stage the model lacks (no head) is None.
+
+    >>> ByStage(total=3, backbone=2, neck=1, head=None).neck
+    1
+    """
+
+    total: int
+    backbone: int | None
+    neck: int | None
+    head: int | None
+
+    def to_dict(self) -> dict[str, int | None]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LevelCost:
+    """Cost of the ops that ran at one level's resolution, per stage."""
+
+    level: int | None  # log2 of the stride; None for ops at no level
+    stride: int | None
+    macs: dict[str, int]
+    elementwise: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "stride": self.stride, "macs": dict(self.macs),
+                "elementwise_ops": dict(self.elementwise)}
+
+
+@dataclass(frozen=True)
+class HeadOutput:
+    """One output of the head, such as ``cls P3``."""
+
+    name: str
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ModuleRow:
+    """One line of the per-module breakdown."""
+
+    name: str
+    type: str
+    depth: int
+    params: int
+    macs: int
+    elementwise: int
+    calls: int
+    shape: str
+
+
+@dataclass(frozen=True)
+class NotCounted:
+    """An op with no cost formula: reported, never costed as zero."""
+
+    op: str
+    calls: int
+    modules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """MACs from another counter on the same model, beside fpnscope's own."""
+
+    backend: str
+    device: str
+    macs: int  # the other tool's multiply-accumulates of conv / linear / matmul
+    ours: int
+    by_operator: dict[str, int]
+    skipped: dict[str, int]  # ops the other tool did not count, with call counts
+
+    @property
+    def delta(self) -> float:
+        """Relative difference of ours against theirs."""
+        return (self.ours - self.macs) / self.macs if self.macs else 0.0
+
+
+@dataclass(frozen=True)
+class MemoryInfo:
+    """Bytes of parameters (and buffers) and the peak of live activations in one forward pass."""
+
+    params_bytes: int
+    activations_peak_bytes: int  # tracked from every storage the forward creates
+    method: str  # how the peak was found, e.g. "estimated on the meta device"
+
+    @property
+    def total_bytes(self) -> int:
+        return self.params_bytes + self.activations_peak_bytes
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    description: str
+    source: str
+    backbone: str
+    neck: str
+    head: str | None
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    batch: int
+    channels: int
+    height: int
+    width: int
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    requested: str
+    used: str
+    note: str | None = None
+
+
+@dataclass
+class InspectReport(Displayable):
+    """Everything ``fpnscope inspect`` found.
+
+    ``levels`` are the pyramid's measured levels, ``backbone_levels`` the backbone's; ``params``,
+    ``macs`` and ``flops`` are per stage (``report.params.total``, ``report.macs.neck``).
+    """
+
+    view: ClassVar[str] = "fpnscope.render.inspect:view"
+
+    model: ModelInfo
+    input: InputInfo
+    device: DeviceInfo
+    backbone_levels: list[Level]
+    levels: list[Level]
+    stages: dict[str, StageCost | None]
+    diagnostics: list[Finding] = field(default_factory=list)
+    not_counted: list[NotCounted] = field(default_factory=list)
+    modules: list[ModuleRow] = field(default_factory=list)
+    crosscheck: CrossCheck | None = None
+    head_outputs: list[HeadOutput] = field(default_factory=list)
+    level_costs: list[LevelCost] = field(default_factory=list)
+    memory: MemoryInfo | None = None
+
+    @property
+    def total(self) -> StageCost:
+        """The sum over the stages present."""
+        present = [s for s in self.stages.values() if s is not None]
+        return StageCost(
+            params=sum(s.params for s in present),
+            macs=sum(s.macs for s in present),
+            elementwise=sum(s.elementwise for s in present),
+        )
+
+    @property
+    def has_errors(self) -> bool:
+        """True when a diagnostic is an error (the command then exits 1)."""
+        return any(f.severity == "error" for f in self.diagnostics)
+
+    @property
+    def has_warnings(self) -> bool:
+        """True when a diagnostic is a warning (with --strict the command then exits 1)."""
+        return any(f.severity == "warning" for f in self.diagnostics)
+
+    def _per_stage(self, attr: str) -> ByStage:
+        by = {stage: getattr(cost, attr) if (cost := self.stages.get(stage)) is not None else None for stage in STAGES}
+        return ByStage(total=getattr(self.total, attr), **by)
+
+    @property
+    def params(self) -> ByStage:
+        """Parameters per stage (``report.params.total``)."""
+        return self._per_stage("params")
+
+    @property
+    def macs(self) -> ByStage:
+        """Multiply-accumulates of conv, linear and matmul per stage."""
+        return self._per_stage("macs")
+
+    @property
+    def flops(self) -> ByStage:
+        """FLOPs per stage, counted as 2 × MACs."""
+        return self._per_stage("flops")
+
+    @property
+    def elementwise_ops(self) -> ByStage:
+        """Element-wise ops (adds, resizes, pooling, norms, activations) per stage."""
+        return self._per_stage("elementwise")
+
+    @property
+    def corrected(self) -> dict[str, Any] | None:
+        """Every finding's mechanical fix merged into one YAML fragment to paste, or None."""
+        return merge_fixes(self.diagnostics)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` document."""
+        return {
+            **header("inspect"),
+            "model": asdict(self.model),
+            "input": asdict(self.input),
+            "device": asdict(self.device),
+            "backbone_levels": [lvl.to_dict() for lvl in self.backbone_levels],
+            "levels": [lvl.to_dict(with_sources=True) for lvl in self.levels],
+            "params": self.params.to_dict(),
+            "macs": self.macs.to_dict(),
+            "flops": self.flops.to_dict(),
+            "elementwise_ops": self.elementwise_ops.to_dict(),
+            "head_outputs": [{"name": h.name, "shape": list(h.shape)} for h in self.head_outputs],
+            "memory": None if self.memory is None else asdict(self.memory) | {"total_bytes": self.memory.total_bytes},
+            "level_costs": [lc.to_dict() for lc in self.level_costs],
+            "not_counted": [asdict(n) | {"modules": list(n.modules)} for n in self.not_counted],
+            "diagnostics": [f.to_dict() for f in self.diagnostics],
+            "corrected": self.corrected,
+            "modules": [asdict(m) for m in self.modules],
+            "crosscheck": None
+            if self.crosscheck is None
+            else asdict(self.crosscheck) | {"delta": self.crosscheck.delta},
+        }
