@@ -21,7 +21,10 @@ if TYPE_CHECKING:
     from fpnscope.api import compare, graph, inspect, load, preset_text, presets, profile, schema
 
 _API = ("load", "inspect", "compare", "profile", "graph", "presets", "preset_text", "schema")
-__all__ = ["BuildError", "ConfigError", "FpnscopeError", "LevelSpec", "__version__", *_API]
+__all__ = [
+    "BuildError", "ConfigError", "FpnscopeError", "LevelSpec", "__version__",
+    "compare", "graph", "inspect", "load", "preset_text", "presets", "profile", "schema",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -35,7 +35,7 @@ __all__ = ["Override", "compare", "graph", "inspect", "load", "parse_override", 
 
 
 def load(
-    target: Target, *, set: OverridesLike = None, input: SizeLike | None = None, batch: int | None = None  # noqa: A002
+    target: Target, *, set: OverridesLike = None, input: SizeLike | None = None, batch: int | None = None
 ) -> LoadedConfig:
     """A validated configuration from a preset name, a YAML path, a dict, or another configuration.
 
@@ -67,9 +67,9 @@ def _trusted(target: Target, allow_python: bool, **how: Any) -> LoadedConfig:
 def inspect(
     target: Target,
     *,
-    input: SizeLike | None = None,  # noqa: A002 - the name the command line and presets use
+    input: SizeLike | None = None,
     batch: int | None = None,
-    set: OverridesLike = None,  # noqa: A002
+    set: OverridesLike = None,
     device: str = "meta",
     depth: int | None = None,
     flops_backend: str = "torch",
@@ -98,9 +98,9 @@ def compare(
     *,
     necks: Sequence[str] | None = None,
     variants: Mapping[str, OverridesLike] | Sequence[tuple[str, OverridesLike]] | None = None,
-    input: SizeLike | None = None,  # noqa: A002
+    input: SizeLike | None = None,
     batch: int | None = None,
-    set: OverridesLike = None,  # noqa: A002
+    set: OverridesLike = None,
     profile: bool = False,
     device: str = "auto",
     metric: str = "macs",
@@ -136,7 +136,8 @@ def compare(
 
     pairs = list(variants.items()) if isinstance(variants, Mapping) else list(variants or [])
     derived = [(name, as_overrides(items)) for name, items in pairs]
-    plan = plan_variants([os.fspath(t) if isinstance(t, os.PathLike) else t for t in targets], necks or (), derived)
+    given = [os.fspath(t) if isinstance(t, os.PathLike) else dict(t) if isinstance(t, Mapping) else t for t in targets]
+    plan = plan_variants(given, necks or (), derived)
     sets = [*as_overrides(set), *input_overrides(input, batch)]
     report = compare_models(plan, sets, profile=ProfileSettings(stages=False) if profile else None, device=device,
                             metric=metric, allow_python=allow_python, on_variant=on_progress)
@@ -150,13 +151,13 @@ def profile(
     target: Target,
     *,
     device: str = "auto",
-    input: SizeLike | Sequence[SizeLike] | None = None,  # noqa: A002
+    input: SizeLike | Sequence[SizeLike] | None = None,
     batch: int | Sequence[int] | None = None,
-    set: OverridesLike = None,  # noqa: A002
+    set: OverridesLike = None,
     dtype: str = "fp32",
     mode: str = "infer",
     channels_last: bool = False,
-    compile: bool = False,  # noqa: A002 - as torch.compile, which it runs
+    compile: bool = False,
     cuda_graphs: bool = False,
     warmup: int = 3,
     iters: int = 0,
@@ -181,9 +182,9 @@ def profile(
 def graph(
     target: Target,
     *,
-    input: SizeLike | None = None,  # noqa: A002
+    input: SizeLike | None = None,
     batch: int | None = None,
-    set: OverridesLike = None,  # noqa: A002
+    set: OverridesLike = None,
     allow_python: bool = False,
 ) -> GraphReport:
     """The neck's dataflow, recorded from its forward on meta tensors; a notebook draws it.

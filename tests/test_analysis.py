@@ -10,11 +10,11 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
 
-from fpnscope.analysis.measure.counter import CostCounter
 from fpnscope.analysis.inspect import inspect_model
-from tests.helpers import load_config
+from fpnscope.analysis.measure.counter import CostCounter
 from fpnscope.models.assemble import build_model
 from tests.conftest import SYNTHETIC
+from tests.helpers import load_config
 
 
 def count(module: nn.Module, *inputs: torch.Tensor, prefix: str = "m") -> CostCounter:

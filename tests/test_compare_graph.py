@@ -18,8 +18,8 @@ from fpnscope.config.overrides import Override
 from fpnscope.config.presets import preset_names
 from fpnscope.config.variants import swap_neck
 from fpnscope.reports.compare import Budget
-from tests.helpers import load_config
 from tests.conftest import SYNTHETIC, parse_json
+from tests.helpers import load_config
 
 SMALL = ("--input", "128")
 

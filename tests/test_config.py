@@ -9,11 +9,11 @@ from pydantic import ValidationError
 
 from fpnscope.config.loader import deep_merge, load_raw, resolve
 from fpnscope.config.overrides import apply_overrides, parse_override
-from tests.helpers import load_config
 from fpnscope.config.presets import preset_names
 from fpnscope.config.schema import FPNNeck, PresetConfig, SyntheticBackbone
 from fpnscope.errors import ConfigError
 from tests.conftest import SYNTHETIC
+from tests.helpers import load_config
 
 
 def test_bundled_preset_by_name():

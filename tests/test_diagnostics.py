@@ -6,12 +6,12 @@ import pytest
 import torch
 from torch import nn
 
-from fpnscope.analysis.measure.counter import CostCounter
 from fpnscope.analysis.inspect import inspect_model
-from tests.helpers import load_config
+from fpnscope.analysis.measure.counter import CostCounter
 from fpnscope.config.presets import preset_names
 from fpnscope.reports.findings import merge_fixes
 from tests.conftest import parse_json
+from tests.helpers import load_config
 
 
 def findings(target: str, *sets: str):

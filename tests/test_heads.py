@@ -11,13 +11,13 @@ from torch import nn
 from torchvision.models.detection.retinanet import RetinaNetHead as TorchvisionRetinaHead
 
 from fpnscope.analysis.inspect import inspect_model
-from tests.helpers import load_config
 from fpnscope.errors import HeadMismatch
 from fpnscope.models.heads.cls import build_cls_head
 from fpnscope.models.heads.retina import build_retina_head
 from fpnscope.models.heads.seg import build_seg_head
 from fpnscope.spec import LevelSpec
 from tests.conftest import parse_json
+from tests.helpers import load_config
 
 P3_P5 = [LevelSpec("P3", 32, 8), LevelSpec("P4", 32, 16), LevelSpec("P5", 32, 32)]
 

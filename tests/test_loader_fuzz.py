@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from fpnscope.config.inputs import parse_size
 from fpnscope.config.loader import LoadedConfig
-from tests.helpers import load_config
 from fpnscope.errors import ConfigError
+from tests.helpers import load_config
 
 KEYS = [
     "name", "description", "input", "height", "width", "batch", "channels", "backbone", "neck", "head",

@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from fpnscope.errors import BuildError
 from fpnscope.models.necks.bifpn import build_bifpn
 from fpnscope.models.necks.channel_mapper import build_channel_mapper
 from fpnscope.models.necks.fpn import build_fpn
@@ -16,7 +17,6 @@ from fpnscope.models.necks.identity import build_identity
 from fpnscope.models.necks.pafpn import build_pafpn
 from fpnscope.models.necks.simple_fpn import build_simple_fpn
 from fpnscope.models.necks.yolo_pan import build_yolo_pan
-from fpnscope.errors import BuildError
 from fpnscope.spec import LevelSpec
 
 SIZES = [(97, 131), (128, 128), (200, 333)]

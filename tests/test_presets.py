@@ -8,10 +8,10 @@ from torch.utils._pytree import tree_flatten
 
 from fpnscope.analysis.measure.run import measure
 from fpnscope.config.loader import load_raw, resolve
-from tests.helpers import load_config
 from fpnscope.config.presets import preset_names
 from fpnscope.config.summary import pyramid_levels
 from fpnscope.spec import LevelSpec
+from tests.helpers import load_config
 
 SMALL = ["input.height=128", "input.width=160", "input.batch=1"]
 

@@ -3,13 +3,9 @@ output drawn, nothing overlapping, everything inside the picture."""
 
 from __future__ import annotations
 
-import copy
 import itertools
-import json
-import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -21,10 +21,10 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.weak import WeakTensorKeyDictionary
 
+from fpnscope.analysis.measure.geometry import stride_of_shape
 from fpnscope.analysis.measure.ops import op_name
 from fpnscope.config.schema import PresetConfig
 from fpnscope.reports.graph import GraphNode, GraphReport
-from fpnscope.analysis.measure.geometry import stride_of_shape
 from fpnscope.spec import level_name
 
 _PASS_MODULES = (nn.ReLU, nn.SiLU, nn.GELU, nn.Identity, nn.Sigmoid, nn.Dropout, nn.Dropout2d, nn.Hardswish)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import torch
 
-from fpnscope.analysis.measure.device import resolve_device
 from fpnscope.analysis.diagnose import diagnose
 from fpnscope.analysis.measure.costs import level_costs, module_rows, not_counted, params_by_module, stage_cost
-from fpnscope.analysis.measure.run import BackboneCache, Measurement, MetaUnsupported, measure, measure_with_fallback
+from fpnscope.analysis.measure.device import resolve_device
 from fpnscope.analysis.measure.memory import check_fits, param_bytes
+from fpnscope.analysis.measure.run import BackboneCache, Measurement, MetaUnsupported, measure, measure_with_fallback
 from fpnscope.config.loader import LoadedConfig
 from fpnscope.config.schema import PresetConfig
 from fpnscope.reports.inspect import DeviceInfo, InputInfo, InspectReport, MemoryInfo, ModelInfo

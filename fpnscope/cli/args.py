@@ -32,7 +32,9 @@ def split_top_level(text: str, sep: str = ",") -> list[str]:
     >>> split_top_level("a=1,b=[C3, C4],c={x: 1, y: 2}")
     ['a=1', 'b=[C3, C4]', 'c={x: 1, y: 2}']
     """
-    parts, depth, quote, current = [], 0, "", []
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
     for ch in text:
         if quote:
             quote = "" if ch == quote else quote

@@ -19,13 +19,12 @@ def console(stderr: bool = False) -> Any:
     """A rich console (rich is imported only when something is drawn)."""
     from rich.console import Console
 
-    drawn = Console(stderr=stderr, highlight=False)
-    drawn.on_broken_pipe = _broken_pipe  # type: ignore[method-assign] # rich would exit 1, which here means "findings"
-    return drawn
+    class PipeAware(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit 1, which here means "findings": let the CLI's edge end with 141
+            raise BrokenPipeError("the reader of the output went away")
 
-
-def _broken_pipe() -> None:
-    raise BrokenPipeError("the reader of the output went away")
+    return PipeAware(stderr=stderr, highlight=False)
 
 
 def resolve_format(fmt: str | None, as_json: bool, output: str | None) -> str:

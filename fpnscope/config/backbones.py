@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, PositiveInt, model_validator
 
@@ -25,7 +25,7 @@ class TimmBackbone(Strict):
     )
 
 
-TORCHVISION_RESNETS = (
+TorchvisionResNet = Literal[
     "resnet18",
     "resnet34",
     "resnet50",
@@ -36,14 +36,15 @@ TORCHVISION_RESNETS = (
     "resnext101_64x4d",
     "wide_resnet50_2",
     "wide_resnet101_2",
-)
+]
+TORCHVISION_RESNETS: tuple[str, ...] = get_args(TorchvisionResNet)
 
 
 class TorchvisionBackbone(Strict):
     """A torchvision ResNet / ResNeXt / Wide-ResNet returning layer1..layer4 (C2..C5)."""
 
     kind: Literal["torchvision"] = "torchvision"
-    name: Literal[TORCHVISION_RESNETS]  # type: ignore[valid-type]
+    name: TorchvisionResNet
     returned_layers: PositiveInts = Field(
         default=(1, 2, 3, 4), description="which of layer1..layer4 to return, as in torchvision"
     )
@@ -104,5 +105,11 @@ class PythonBackbone(Strict):
 
 
 # every backbone kind's options, in the order the schema and error messages list them
-BACKBONE_OPTIONS: tuple[type[Strict], ...] = (TimmBackbone, TorchvisionBackbone, SyntheticBackbone, PythonBackbone)
-Backbone = Annotated[Union[BACKBONE_OPTIONS], Field(discriminator="kind")]  # type: ignore[valid-type]
+Backbone = Annotated[
+    TimmBackbone
+    | TorchvisionBackbone
+    | SyntheticBackbone
+    | PythonBackbone,
+    Field(discriminator="kind"),
+]
+BACKBONE_OPTIONS: tuple[type[Strict], ...] = get_args(get_args(Backbone)[0])

@@ -7,7 +7,7 @@ for other kinds but makes no sense for this one is refused with the reason.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -70,7 +70,7 @@ def _in_channels(value: Any) -> str | tuple[int, ...]:
 
 
 InChannels = Annotated[
-    Union[Literal["auto"], tuple[int, ...]],
+    Literal["auto"] | tuple[int, ...],
     BeforeValidator(_in_channels),
     WithJsonSchema(
         {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, PositiveInt, model_validator
 
@@ -60,5 +60,10 @@ class ClsHeadConfig(HeadBase):
 
 
 # every head kind's options, in the order the schema and error messages list them
-HEAD_OPTIONS: tuple[type[HeadBase], ...] = (RetinaHeadConfig, SegHeadConfig, ClsHeadConfig)
-Head = Annotated[Union[HEAD_OPTIONS], Field(discriminator="kind")]  # type: ignore[valid-type]
+Head = Annotated[
+    RetinaHeadConfig
+    | SegHeadConfig
+    | ClsHeadConfig,
+    Field(discriminator="kind"),
+]
+HEAD_OPTIONS: tuple[type[HeadBase], ...] = get_args(get_args(Head)[0])

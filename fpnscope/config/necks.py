@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, Union
+from typing import Annotated, ClassVar, Literal, get_args
 
-from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import AfterValidator, Field, PositiveFloat, PositiveInt, model_validator
 
 from fpnscope.config.base import Act, InChannels, LevelNames, Norm, Strict, check_groups
 from fpnscope.config.kinds import NECKS, SIMPLE_FPN_SCALES
@@ -70,7 +70,7 @@ class FPNNeck(NeckBase):
 class PAFPNNeck(FPNNeck):
     """PANet (Liu et al. 2018): an FPN, then a bottom-up path of stride-2 convs and sums (mmdetection PAFPN)."""
 
-    kind: Literal["pafpn"] = "pafpn"  # type: ignore[assignment]
+    kind: Literal["pafpn"] = "pafpn"  # type: ignore[assignment]  # a subclass's own tag, as the union needs
     traits = NECKS["pafpn"].traits
     not_applicable = {"fusion": "pafpn fuses by addition, as PANet does; use kind: fpn for weighted or concat fusion"}
 
@@ -129,13 +129,24 @@ class YoloPANNeck(NeckBase):
     }
 
 
+# a level's size against the one input map; a float Literal would not be a type, hence the check
+Scale = Annotated[float, Field(json_schema_extra={"enum": list(SIMPLE_FPN_SCALES)})]
+
+
+def _known_scales(value: tuple[float, ...]) -> tuple[float, ...]:
+    bad = [s for s in value if s not in SIMPLE_FPN_SCALES]
+    if bad:
+        raise ValueError(f"{', '.join(map(str, bad))}: not a scale ViTDet's pyramid makes; use {list(SIMPLE_FPN_SCALES)}")
+    return value
+
+
 class SimpleFPNNeck(NeckBase):
     """ViTDet's simple feature pyramid from one map: deconvs for x4/x2, identity, max-pool for x0.5."""
 
     kind: Literal["simple_fpn"] = "simple_fpn"
     traits = NECKS["simple_fpn"].traits
     out_channels: PositiveInt = 256
-    scale_factors: Annotated[tuple[Literal[4.0, 2.0, 1.0, 0.5], ...], Field(min_length=1)] = SIMPLE_FPN_SCALES
+    scale_factors: Annotated[tuple[Scale, ...], Field(min_length=1), AfterValidator(_known_scales)] = SIMPLE_FPN_SCALES
     norm: Literal["ln", "bn", "gn", "none"] = "ln"
     gn_groups: PositiveInt = 32
     extra_levels: ExtraLevels | None = Field(default_factory=lambda: ExtraLevels(count=NECKS["simple_fpn"].extra_levels))
@@ -187,7 +198,14 @@ class IdentityNeck(NeckBase):
 
 
 # every neck kind's options, in the order the schema and error messages list them
-NECK_OPTIONS: tuple[type[NeckBase], ...] = (
-    FPNNeck, PAFPNNeck, BiFPNNeck, YoloPANNeck, SimpleFPNNeck, ChannelMapperNeck, IdentityNeck,
-)
-Neck = Annotated[Union[NECK_OPTIONS], Field(discriminator="kind")]  # type: ignore[valid-type]
+Neck = Annotated[
+    FPNNeck
+    | PAFPNNeck
+    | BiFPNNeck
+    | YoloPANNeck
+    | SimpleFPNNeck
+    | ChannelMapperNeck
+    | IdentityNeck,
+    Field(discriminator="kind"),
+]
+NECK_OPTIONS: tuple[type[NeckBase], ...] = get_args(get_args(Neck)[0])

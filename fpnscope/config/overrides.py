@@ -104,7 +104,7 @@ def _step(node: Any, part: str, where: list[str], item: Override) -> Any:
 def _index(node: list[Any], part: str, item: Override) -> int:
     try:
         index = int(part)
-        node[index]  # noqa: B018 - the bounds check
+        node[index]
     except (ValueError, IndexError):
         raise ConfigError(
             f"{item.label}: '{part}' is not an index of a list of {len(node)} items", key=item.key

@@ -38,13 +38,15 @@ def pyramid_levels(raw: dict[str, Any]) -> list[str] | None:
     neck = raw.get("neck") or {}
     features = neck.get("in_features")
     if features:
-        strides = [stride_of_name(str(name)) for name in features]
-        if any(s is None for s in strides):
+        named = [stride_of_name(str(name)) for name in features]
+        if any(s is None for s in named):
             return None
+        strides = [s for s in named if s is not None]
     else:
-        strides = backbone_strides(raw.get("backbone") or {})
-        if strides is None:
+        found = backbone_strides(raw.get("backbone") or {})
+        if found is None:
             return None
+        strides = found
         reads = NECKS[neck["kind"]].traits.default_levels if neck.get("kind") in NECKS else None
         strides = strides[-reads:] if reads else strides
     kind = neck.get("kind")
@@ -53,7 +55,7 @@ def pyramid_levels(raw: dict[str, Any]) -> list[str] | None:
         extra = (neck["extra_levels"] or {}).get("count", 1) if neck["extra_levels"] else 0
     if kind == "simple_fpn":
         scales = sorted(neck.get("scale_factors") or SIMPLE_FPN_SCALES, reverse=True)
-        strides = [int(strides[-1] / f) for f in scales]  # type: ignore[operator]
+        strides = [int(strides[-1] / f) for f in scales]
     out = [int(s) for s in strides if s]
     for _ in range(extra):
         out.append(out[-1] * 2)

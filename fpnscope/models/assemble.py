@@ -33,7 +33,8 @@ def builder(stage: str, kind: str) -> Callable[..., Any]:
         raise BuildError(f"{stage}.kind: no {stage} '{kind}'{'; ' + hint if hint else ''} (known: {', '.join(table)})",
                          key=f"{stage}.kind", choices=list(table))
     module_name, _, name = table[kind].builder.partition(":")
-    return getattr(importlib.import_module(module_name), name)  # type: ignore[no-any-return]
+    found: Callable[..., Any] = getattr(importlib.import_module(module_name), name)
+    return found
 
 
 def select_levels(

@@ -22,7 +22,7 @@ class SqueezeExcite(nn.Module):
         self.expand = nn.Conv2d(hidden, channels, 1)
         self.gate = nn.Sigmoid()
 
-    def forward(self, x: Tensor) -> Tensor:  # noqa: D102
+    def forward(self, x: Tensor) -> Tensor:
         return x * self.gate(self.expand(self.relu(self.reduce(self.pool(x)))))
 
 
@@ -43,7 +43,7 @@ class CBAM(nn.Module):
         )
         self.gate = nn.Sigmoid()
 
-    def forward(self, x: Tensor) -> Tensor:  # noqa: D102
+    def forward(self, x: Tensor) -> Tensor:
         avg = self.mlp(x.mean(dim=(2, 3), keepdim=True))
         peak = self.mlp(x.amax(dim=(2, 3), keepdim=True))
         x = x * self.gate(avg + peak)

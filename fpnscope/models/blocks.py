@@ -124,7 +124,7 @@ class SeparableConvNorm(nn.Sequential):
 class LayerNorm2d(nn.LayerNorm):
     """LayerNorm over the channels of an NCHW map (ViTDet's and ConvNeXt's channel LayerNorm)."""
 
-    def forward(self, x: Tensor) -> Tensor:  # noqa: D102
+    def forward(self, x: Tensor) -> Tensor:
         return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
 
 

@@ -26,7 +26,7 @@ class WeightedSum(nn.Module):
         self.method = method
         self.weight = nn.Parameter(torch.ones(n)) if method != "sum" else None
 
-    def forward(self, xs: list[Tensor]) -> Tensor:  # noqa: D102
+    def forward(self, xs: list[Tensor]) -> Tensor:
         if self.weight is None:
             out = xs[0]
             for x in xs[1:]:

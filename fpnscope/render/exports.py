@@ -32,11 +32,14 @@ def tables_of(report: Any) -> list[PlainTable]:
 
 def inspect_tables(report: InspectReport) -> list[PlainTable]:
     """Levels first (the CSV), then costs, per-level MACs and diagnostics."""
+    rows: list[list[Cell]] = [
+        ["backbone", lvl.name, shape(lvl.shape), lvl.stride, lvl.channels, ""] for lvl in report.backbone_levels
+    ]
+    rows += [["neck", lvl.name, shape(lvl.shape), lvl.stride, lvl.channels, " ".join(lvl.sources)] for lvl in report.levels]
     levels = PlainTable(
         "Levels",
         ["stage", "level", "shape", "stride", "channels", "fed_by"],
-        [["backbone", lvl.name, shape(lvl.shape), lvl.stride, lvl.channels, ""] for lvl in report.backbone_levels]
-        + [["neck", lvl.name, shape(lvl.shape), lvl.stride, lvl.channels, " ".join(lvl.sources)] for lvl in report.levels],
+        rows,
     )
     cost_rows: list[list[Cell]] = []
     for stage in STAGES:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fpnscope.units import si, size_bytes
 
-
 __all__ = ["budget_value", "input_text", "metric_value", "share", "shape", "si", "size_bytes"]
 
 def share(part: float | None, whole: float | None) -> str:

@@ -71,16 +71,3 @@ class BudgetCheck:
     value: float
     limit: float
     exceeded: bool
-
-
-@dataclass(frozen=True)
-class BudgetCheck:
-    """One budget against one variant: ``value`` is a % change for a relative budget."""
-
-    expression: str
-    variant: str
-    metric: str
-    relative: bool
-    value: float
-    limit: float
-    exceeded: bool

@@ -7,8 +7,8 @@ from collections import defaultdict
 from torch import nn
 
 from fpnscope.analysis.measure.counter import CostCounter
-from fpnscope.reports.inspect import STAGES, LevelCost, ModuleRow, NotCounted, StageCost
 from fpnscope.analysis.measure.geometry import stride_of_shape
+from fpnscope.reports.inspect import STAGES, LevelCost, ModuleRow, NotCounted, StageCost
 from fpnscope.spec import is_power_of_two
 
 
@@ -103,7 +103,7 @@ def level_costs(
         if stage in macs:
             macs[stage] += cost.macs
             ops[stage] += cost.elementwise
-    ordered = sorted((k for k in rows if k is not None)) + ([None] if None in rows else [])
+    ordered = sorted(k for k in rows if k is not None) + ([None] if None in rows else [])
     return [
         LevelCost(
             level=(k.bit_length() - 1) if k else None,

@@ -134,12 +134,12 @@ class CostCounter(TorchDispatchMode):
         ops = 0
         if macs is None:
             name = op_name(func)
-            ops = elementwise_ops(name, args, out)
-            if ops is None:
+            counted = elementwise_ops(name, args, out)
+            if counted is None:
                 record = self.uncounted[f"aten.{name}"]
                 record.calls += 1
                 record.modules.add(where)
-                ops = 0
+            ops = counted or 0
         if macs or ops:
             self.own[where].macs += macs or 0
             self.own[where].elementwise += ops

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from torch import Tensor
 
-from fpnscope.errors import BuildError
 from fpnscope.analysis.measure.geometry import infer_stride
+from fpnscope.errors import BuildError
 from fpnscope.reports.inspect import Level
 from fpnscope.spec import level_name
 

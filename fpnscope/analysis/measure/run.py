@@ -206,7 +206,10 @@ def measure(
         order = {lvl.name: i for i, lvl in enumerate(backbone_levels)}
         sources = [sorted(counter.tags(t), key=lambda n: order.get(n, 0)) for t in outs]
         levels = measure_levels(outs, hw, "P", sources, stage="neck", declared=[d.stride for d in neck_specs])
-        head, head_indices, head_outputs, failure = None, None, [], None
+        head: nn.Module | None = None
+        head_indices: list[int] | None = None
+        head_outputs: list[HeadOutput] = []
+        failure: HeadMismatch | LevelNotFound | None = None
         if cfg.head is not None:
             try:
                 head_indices = select_levels(cfg.head.in_features, _specs(levels), "head.in_features")
@@ -215,7 +218,7 @@ def measure(
                     head = _guarded(device, "building the head", build_head, cfg.head, chosen)
             except (HeadMismatch, LevelNotFound) as err:
                 failure = err
-            if head is not None:
+            if head is not None and head_indices is not None:
                 head.eval()
                 counter.watch(head, "head")
                 result = _guarded(device, "the head's forward", head, [outs[i] for i in head_indices])

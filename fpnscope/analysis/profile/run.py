@@ -19,15 +19,14 @@ from typing import Any
 import torch
 
 from fpnscope.analysis.measure.counter import CostCounter
-from fpnscope.analysis.profile.stages import graphed, make_runner, stage_calls
-from fpnscope.analysis.profile.devices import DTYPES, check_settings, device_name_of, resolve_profile_device
-from fpnscope.analysis.profile.harness import synchronize, time_calls
 from fpnscope.analysis.measure.memory import available_bytes, param_bytes
 from fpnscope.analysis.measure.run import MetaUnsupported, measure
+from fpnscope.analysis.profile.devices import DTYPES, check_settings, device_name_of, resolve_profile_device
+from fpnscope.analysis.profile.harness import synchronize, time_calls
+from fpnscope.analysis.profile.stages import graphed, make_runner, stage_calls
 from fpnscope.config.loader import LoadedConfig
 from fpnscope.config.schema import PresetConfig
-from fpnscope.errors import ConfigError, FpnscopeError
-from fpnscope.units import size_bytes
+from fpnscope.errors import FpnscopeError
 from fpnscope.models.assemble import build_model
 from fpnscope.models.model import PyramidModel
 from fpnscope.reports.profile import (
@@ -38,6 +37,7 @@ from fpnscope.reports.profile import (
     StageProfile,
 )
 from fpnscope.spec import LevelSpec
+from fpnscope.units import size_bytes
 
 INPUT_BUFFERS = 2  # rotated, so no timed call reuses the previous call's input
 
@@ -144,10 +144,10 @@ def profile_point(
             synchronize(device)
             torch.cuda.reset_peak_memory_stats(device)
             base = torch.cuda.memory_allocated(device)
-        module = stage.module
+        module: Callable[..., Any] = stage.module
         if settings.compile:
             mode = "reduce-overhead" if settings.cuda_graphs else None
-            module = torch.compile(stage.module, mode=mode)  # type: ignore[assignment]
+            module = torch.compile(stage.module, mode=mode)
         run = make_runner(stage, module, train, autocast)
         if settings.compile:
             t0 = time.perf_counter()

@@ -21,7 +21,7 @@ class StageCall:
     name: str
     module: nn.Module
     inputs: list[Any]
-    call: Callable[[nn.Module, Any], Any]
+    call: Callable[[Callable[..., Any], Any], Any]  # (the module, or its compiled form; one input)
 
 
 def stage_calls(model: PyramidModel, xs: list[Tensor], train: bool, per_level_head: bool) -> list[StageCall]:
@@ -45,13 +45,21 @@ def stage_calls(model: PyramidModel, xs: list[Tensor], train: bool, per_level_he
         calls.append(StageCall("head", model.head, head_in, lambda m, x: m(x)))
         if per_level_head:
             count = len(head_in[0])
-            for i in range(count):
-                calls.append(StageCall(f"head#{i}", model.head, head_in, lambda m, x, i=i: m([x[i]])))
+            calls += [StageCall(f"head#{i}", model.head, head_in, _on_level(i)) for i in range(count)]
     return calls
 
 
+def _on_level(index: int) -> Callable[[Callable[..., Any], Any], Any]:
+    """Call a shared head on one level alone."""
+
+    def call(module: Callable[..., Any], levels: Any) -> Any:
+        return module([levels[index]])
+
+    return call
+
+
 def make_runner(
-    stage: StageCall, module: nn.Module, train: bool, autocast: Any, no_grad: Any = torch.inference_mode
+    stage: StageCall, module: Callable[..., Any], train: bool, autocast: Any, no_grad: Any = torch.inference_mode
 ) -> Callable[[Any], Any]:
     """A function of one input: a forward (inference mode), or forward + backward + cleared grads.
 

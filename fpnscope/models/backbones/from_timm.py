@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import timm
 from torch import Tensor, nn
 
@@ -64,6 +66,6 @@ def build_timm(cfg: TimmBackbone, context: BuildContext = BuildContext()) -> tup
             f"{' and out_indices ' + str(list(cfg.out_indices)) if cfg.out_indices else ''}: "
             f"{type(err).__name__}: {err}"
         ) from None
-    info = body.feature_info
+    info: Any = body.feature_info  # timm's FeatureInfo
     specs = [LevelSpec.of("C", c, s) for c, s in zip(info.channels(), info.reduction())]
     return TimmFeatures(body), specs

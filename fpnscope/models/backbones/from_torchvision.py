@@ -22,10 +22,13 @@ class ResNetFeatures(nn.Module):
     ``IntermediateLayerGetter`` does, so parameter counts match ``resnet_fpn_backbone``.
     """
 
-    def __init__(self, resnet: nn.Module, returned_layers: Sequence[int]) -> None:
+    def __init__(self, resnet: torchvision.models.ResNet, returned_layers: Sequence[int]) -> None:
         super().__init__()
         self.returned = list(returned_layers)
-        self.conv1, self.bn1, self.relu, self.maxpool = resnet.conv1, resnet.bn1, resnet.relu, resnet.maxpool
+        self.conv1: nn.Module = resnet.conv1
+        self.bn1: nn.Module = resnet.bn1
+        self.relu: nn.Module = resnet.relu
+        self.maxpool: nn.Module = resnet.maxpool
         self.depth = max(self.returned)
         for i in range(1, self.depth + 1):
             self.add_module(f"layer{i}", getattr(resnet, f"layer{i}"))
@@ -35,16 +38,18 @@ class ResNetFeatures(nn.Module):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         outs = []
         for i in range(1, self.depth + 1):
-            x = getattr(self, f"layer{i}")(x)
+            layer: nn.Module = getattr(self, f"layer{i}")
+            x = layer(x)
             if i in self.returned:
                 outs.append(x)
         return outs
 
 
-def _out_channels(layer: nn.Sequential) -> int:
-    block = layer[-1]
-    last_conv = getattr(block, "conv3", None) or block.conv2  # Bottleneck or BasicBlock
-    return int(last_conv.out_channels)
+def _out_channels(layer: nn.Module) -> int:
+    """Channels a ResNet stage gives: those of its last conv (the Bottleneck's conv3, the
+    BasicBlock's conv2)."""
+    convs = [m for m in layer.modules() if isinstance(m, nn.Conv2d)]
+    return int(convs[-1].out_channels)
 
 
 def build_torchvision(

@@ -10,8 +10,8 @@ from typing import Any
 from torch import Tensor, nn
 
 from fpnscope.config.backbones import PythonBackbone
-from fpnscope.models.backbones import BuildContext
 from fpnscope.errors import BuildError
+from fpnscope.models.backbones import BuildContext
 from fpnscope.spec import LevelSpec
 
 

@@ -21,7 +21,7 @@ class ClsHead(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(channels, num_classes)
 
-    def forward(self, levels: list[Tensor]) -> dict[str, Tensor]:  # noqa: D102
+    def forward(self, levels: list[Tensor]) -> dict[str, Tensor]:
         return {"logits": self.fc(self.dropout(self.pool(levels[-1]).flatten(1)))}
 
 

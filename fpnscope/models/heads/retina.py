@@ -47,9 +47,9 @@ class Tower(nn.Module):
         )
         self.act = make_act(act) or nn.Identity()
 
-    def forward(self, x: Tensor, level: int) -> Tensor:  # noqa: D102
+    def forward(self, x: Tensor, level: int) -> Tensor:
         norms = self.norms[level if len(self.norms) > 1 else 0]
-        for conv, norm in zip(self.convs, norms):
+        for conv, norm in zip(self.convs, norms.children()):
             x = self.act(norm(conv(x)))
         return x
 
@@ -82,7 +82,7 @@ class RetinaHead(nn.Module):
         self.cls_pred = _conv(channels, num_anchors * num_classes, separable, bias=True)
         self.box_pred = _conv(channels, num_anchors * 4, separable, bias=True)
 
-    def forward(self, levels: list[Tensor]) -> dict[str, list[Tensor]]:  # noqa: D102
+    def forward(self, levels: list[Tensor]) -> dict[str, list[Tensor]]:
         cls = [self.cls_pred(self.cls_tower(x, i)) for i, x in enumerate(levels)]
         box = [self.box_pred(self.box_tower(x, i)) for i, x in enumerate(levels)]
         return {"cls": cls, "box": box}

@@ -23,7 +23,7 @@ class PyramidPooling(nn.Module):
             nn.Sequential(nn.AdaptiveAvgPool2d(s), ConvNormAct(in_channels, channels, 1, **conv)) for s in scales
         )
 
-    def forward(self, x: Tensor) -> list[Tensor]:  # noqa: D102
+    def forward(self, x: Tensor) -> list[Tensor]:
         return [resize_to(branch(x), x, "bilinear") for branch in self.branches]
 
 
@@ -51,7 +51,7 @@ class UPerHead(nn.Module):
         self.dropout = nn.Dropout2d(dropout)
         self.classifier = nn.Conv2d(channels, num_classes, 1)
 
-    def forward(self, levels: list[Tensor]) -> dict[str, Tensor]:  # noqa: D102
+    def forward(self, levels: list[Tensor]) -> dict[str, Tensor]:
         top = levels[-1]
         merged = [lat(x) for lat, x in zip(self.lateral, levels[:-1])]
         merged.append(self.bottleneck(torch.cat([top, *self.ppm(top)], dim=1)))

@@ -81,7 +81,7 @@ class BiFPNLayer(nn.Module):
             for i in range(1, levels)
         )
 
-    def forward(self, xs: list[Tensor]) -> list[Tensor]:  # noqa: D102
+    def forward(self, xs: list[Tensor]) -> list[Tensor]:
         levels = len(xs)
         td: list[Tensor] = list(xs)
         for i in range(levels - 2, -1, -1):

@@ -30,7 +30,7 @@ class ChannelMapper(nn.Module):
         self.convs = nn.ModuleList(ConvNormAct(c, out_channels, kernel_size, **conv) for c in in_channels)
         self.extra = extra
 
-    def forward(self, feats: list[Tensor]) -> list[Tensor]:  # noqa: D102
+    def forward(self, feats: list[Tensor]) -> list[Tensor]:
         outs = [conv(x) for conv, x in zip(self.convs, feats)]
         if self.extra is not None:
             outs += self.extra(feats[-1], outs[-1])

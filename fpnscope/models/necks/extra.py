@@ -42,9 +42,8 @@ class ExtraLevels(nn.Module):
         self.convs = nn.ModuleList()  # stays empty for max-pool levels
         if mode == "conv":
             first = in_channels if source == "c5" else out_channels
-            conv = {"norm": norm, "act": act, "gn_groups": gn_groups}
             self.convs = nn.ModuleList(
-                ConvNormAct(first if i == 0 else out_channels, out_channels, 3, 2, **conv)
+                ConvNormAct(first if i == 0 else out_channels, out_channels, 3, 2, norm=norm, act=act, gn_groups=gn_groups)
                 for i in range(count)
             )
             self.relu = nn.ReLU()

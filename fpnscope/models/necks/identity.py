@@ -15,7 +15,7 @@ from fpnscope.spec import LevelSpec
 class Identity(nn.Module):
     """Returns its input levels unchanged."""
 
-    def forward(self, feats: list[Tensor]) -> list[Tensor]:  # noqa: D102
+    def forward(self, feats: list[Tensor]) -> list[Tensor]:
         return list(feats)
 
 

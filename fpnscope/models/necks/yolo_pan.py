@@ -34,7 +34,7 @@ class Bottleneck(nn.Module):
         self.cv2 = ConvNormAct(channels, channels, 3, **conv)
         self.shortcut = shortcut
 
-    def forward(self, x: Tensor) -> Tensor:  # noqa: D102
+    def forward(self, x: Tensor) -> Tensor:
         y = self.cv2(self.cv1(x))
         return x + y if self.shortcut else y
 
@@ -49,7 +49,7 @@ class C2f(nn.Module):
         self.m = nn.ModuleList(Bottleneck(self.c, shortcut, conv) for _ in range(n))
         self.cv2 = ConvNormAct((2 + n) * self.c, c2, 1, **conv)
 
-    def forward(self, x: Tensor) -> Tensor:  # noqa: D102
+    def forward(self, x: Tensor) -> Tensor:
         ys = list(self.cv1(x).chunk(2, dim=1))
         for block in self.m:
             ys.append(block(ys[-1]))

@@ -1,0 +1,50 @@
+"""The example notebook, executed in a real Jupyter kernel: it runs, and its outputs hold the
+tables and the drawing (not only that it ran)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "explore.ipynb"
+
+
+@pytest.fixture(scope="module")
+def executed():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def outputs(cell, mime: str) -> str:
+    return "".join(str(out.get("data", {}).get(mime, "")) for out in cell.outputs)
+
+
+def test_the_notebook_runs_without_errors(executed):
+    assert not [out for cell in executed for out in cell.outputs if out.output_type == "error"]
+
+
+def test_reports_show_their_tables_as_html(executed):
+    report, figures, corrected, mine, compared, graph = executed[1:]
+    html = outputs(report, "text/html")
+    for table in ("Backbone levels", "Pyramid levels", "Cost", "MACs per level", "Diagnostics"):
+        assert table in html, table
+    assert "26.85 M" in html and "<span" in html  # figures, styled as the terminal styles them
+    assert "Pyramid levels" in outputs(report, "text/plain")  # the plain-text fallback is the report too
+    assert "26852416" in outputs(figures, "text/plain")
+    assert "'width': 1344" in outputs(corrected, "text/plain")
+    assert "P3" in outputs(mine, "text/plain")
+    table = outputs(compared, "text/html")
+    assert "baseline: fpn" in table and "pafpn" in table and "bifpn" in table and "MACs per level" in table
+
+
+def test_the_graph_is_drawn(executed):
+    html = outputs(executed[-1], "text/html")
+    assert "<svg" in html and "</svg>" in html
+    for level in ("P3", "P4", "P5", "P6", "P7"):
+        assert f">{level}<" in html, level
+    assert "Nodes in the order they run" in html
