@@ -12,7 +12,9 @@ Importing this module is light; torch and the model code load on the first call 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fpnscope.config.inputs import SizeLike, input_overrides, many, parse_batch, parse_size
@@ -30,8 +32,8 @@ if TYPE_CHECKING:
     Target = str | os.PathLike[str] | Mapping[str, Any] | LoadedConfig  # what every call takes
 Progress = Callable[[int, int, str], None]  # (done, total, what is being done)
 
-__all__ = ["Override", "compare", "graph", "inspect", "load", "parse_override", "preset_text", "presets", "profile",
-           "schema"]
+__all__ = ["Override", "compare", "forget_modules", "graph", "inspect", "load", "parse_override", "preset_text",
+           "presets", "profile", "schema", "watched_files"]
 
 
 def load(
@@ -65,7 +67,7 @@ def _trusted(target: Target, allow_python: bool, **how: Any) -> LoadedConfig:
 
 
 def inspect(
-    target: Target,
+    target: Target | Any = None,
     *,
     input: SizeLike | None = None,
     batch: int | None = None,
@@ -74,9 +76,17 @@ def inspect(
     depth: int | None = None,
     flops_backend: str = "torch",
     allow_python: bool = False,
+    backbone: Any = None,
+    neck: Any = None,
+    head: Any = None,
+    stages: Mapping[str, Any] | None = None,
 ) -> InspectReport:
     """Levels, costs, memory and findings of one model, measured on ``device`` (meta: no memory
     and no compute). ``depth`` adds a per-module breakdown (1 = the stages).
+
+    Your own code: ``backbone=``, ``neck=``, ``head=`` take modules or factories (or a kind's name,
+    or a section), and a whole model from another library goes as ``inspect(model, stages={"backbone":
+    "backbone.body", "neck": "backbone.fpn", "head": "head"})``: its stages run in order.
 
     >>> import fpnscope as fs
     >>> fs.inspect("resnet50_fpn", input=256).params.total
@@ -87,10 +97,25 @@ def inspect(
                           choices=["torch", "fvcore"])
     if depth is not None and depth < 0:
         raise ConfigError(f"«depth» {depth}: a depth is 0 or more", option="depth")
-    loaded = _trusted(target, allow_python, set=set, input=input, batch=batch)
+    loaded = _trusted(_target(target, backbone, neck, head, stages), allow_python, set=set, input=input, batch=batch)
     from fpnscope.analysis.inspect import inspect_model
 
     return inspect_model(loaded, device=device, depth=depth or 0, flops_backend=flops_backend)
+
+
+def _target(target: Any, backbone: Any, neck: Any, head: Any, stages: Mapping[str, Any] | None) -> Any:
+    """What to load: the target as given, or a document composed of the objects given."""
+    from fpnscope.config.loader import LoadedConfig
+
+    named = isinstance(target, (str, os.PathLike, Mapping, LoadedConfig))
+    if named and (backbone is None and neck is None and head is None and stages is None):
+        return target
+    if named:
+        raise ConfigError("give either a target (a preset, a file, a dict) or the stages' modules, not both",
+                          option="backbone")
+    from fpnscope.config.compose import compose
+
+    return compose(target, stages, backbone, neck, head)
 
 
 def compare(
@@ -199,6 +224,29 @@ def graph(
     return neck_graph(loaded.config, loaded.source.base_dir, model=loaded.name)
 
 
+def watched_files(loaded: LoadedConfig) -> list[Path]:
+    """The files a configuration was made from: its YAML and ``_base_`` chain, and the modules of its
+    ``python`` kinds and ``model:`` section once they are imported (for ``inspect --watch``)."""
+    cfg = loaded.config
+    targets = [getattr(part, "target", None) for part in (cfg.backbone, cfg.neck, cfg.head, cfg.model)]
+    files = list(loaded.files)
+    for target in targets:
+        if isinstance(target, str):
+            module = sys.modules.get(target.partition(":")[0])
+            if module is not None and getattr(module, "__file__", None):
+                files.append(Path(str(module.__file__)).resolve())
+    return list(dict.fromkeys(files))
+
+
+def forget_modules(files: Sequence[Path]) -> None:
+    """Drop the imported modules of ``files`` so that the next call imports them again, as edited."""
+    wanted = {Path(f).resolve() for f in files}
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and Path(file).resolve() in wanted:
+            del sys.modules[name]
+
+
 def presets() -> PresetList:
     """Every bundled preset: name, model, levels (read from the YAML alone), description."""
     from fpnscope.config.summary import preset_infos
@@ -218,7 +266,10 @@ def preset_text(name: str, resolved: bool = False) -> str:
         return source.path.read_text(encoding="utf-8")
     import yaml
 
-    return str(yaml.safe_dump(load(name).config.model_dump(mode="json"), sort_keys=False))
+    data = load(name).config.model_dump(mode="json")
+    if data.get("model") is None:
+        data.pop("model", None)  # a preset of its own stages, not parts of a model
+    return str(yaml.safe_dump(data, sort_keys=False))
 
 
 def schema() -> dict[str, Any]:

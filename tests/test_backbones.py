@@ -129,7 +129,8 @@ def test_python_backbone_dict_output_and_declarations(user_module):
     module, specs = build_backbone(PythonBackbone(kind="python", target="mybackbones:make", kwargs={"width": 4}))
     assert specs is None  # nothing declared: it will be measured
     outs = run(module, 64, 64)
-    assert [tuple(o.shape) for o in outs] == [(1, 4, 16, 16), (1, 8, 8, 8)]
+    assert list(outs) == ["p", "q"]  # the user's module as it is: the measurement keeps the keys
+    assert [tuple(o.shape) for o in outs.values()] == [(1, 4, 16, 16), (1, 8, 8, 8)]
     _, declared = build_backbone(
         PythonBackbone(kind="python", target="mybackbones:make", kwargs={"declare": True})
     )
@@ -146,7 +147,6 @@ def test_python_backbone_dict_output_and_declarations(user_module):
         ("nosuchmodule:make", "cannot import 'nosuchmodule'"),
         ("mybackbones:missing", "has no attribute 'missing'"),
         ("mybackbones:NOT_A_MODULE", "is not callable"),
-        ("mybackbones:broken", r"raised RuntimeError: no weights here"),
         ("mybackbones:returns_none", "returned NoneType, not a torch.nn.Module"),
     ],
 )
@@ -154,3 +154,11 @@ def test_python_backbone_errors(user_module, target, message):
     cfg = PythonBackbone(kind="python", target=target)
     with pytest.raises(BuildError, match=message):
         build_backbone(cfg)
+
+
+def test_a_factory_that_raises_is_reported_with_its_line(user_module, cli, write_yaml):
+    path = write_yaml("broken.yaml", {"backbone": {"kind": "python", "target": "mybackbones:broken"},
+                                      "neck": {"kind": "fpn"}})
+    result = cli("inspect", str(path), "--allow-python")
+    assert result.exit_code == 2
+    assert "RuntimeError: no weights here" in result.stderr and "mybackbones.py:" in result.stderr

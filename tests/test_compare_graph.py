@@ -43,16 +43,16 @@ def test_neck_comparison_keeps_backbone_and_swaps_the_neck(cli):
 
 def test_backbone_is_built_once_for_all_neck_variants_and_calls_share_nothing(monkeypatch):
     import fpnscope as fs
-    from fpnscope.analysis.measure import run
+    from fpnscope.analysis.measure import backbone as run
 
     built = []
     real = run.build_backbone
     monkeypatch.setattr(run, "build_backbone", lambda *args: built.append(args[0].kind) or real(*args))
     plan = plan_variants(["synthetic_fpn"], ["fpn", "pafpn", "bifpn"])
-    compare_models(plan, [Override("input.height", 64), Override("input.width", 64)])
+    compare_models(plan, [Override("input.height", 256), Override("input.width", 256)])  # no input to propose
     assert built == ["synthetic"]  # the compare call's own cache served the other two necks
-    fs.inspect("synthetic_fpn", input=64)
-    fs.inspect("synthetic_fpn", input=64)
+    fs.inspect("synthetic_fpn", input=256)
+    fs.inspect("synthetic_fpn", input=256)
     assert len(built) == 3  # two separate calls: each builds its own
 
 

@@ -21,9 +21,13 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.weak import WeakTensorKeyDictionary
 
+from fpnscope.analysis.diagnose.crash import crash_finding
 from fpnscope.analysis.measure.geometry import stride_of_shape
+from fpnscope.analysis.measure.modules import describe
 from fpnscope.analysis.measure.ops import op_name
 from fpnscope.config.schema import PresetConfig
+from fpnscope.errors import BuildError
+from fpnscope.models.io import as_maps
 from fpnscope.reports.graph import GraphNode, GraphReport
 from fpnscope.spec import level_name
 
@@ -55,30 +59,6 @@ def _blocks(root: nn.Module) -> dict[str, nn.Module]:
 
     visit("", root)
     return blocks
-
-
-def describe(module: nn.Module) -> str:
-    """``conv 3×3 s2 256→256 + GroupNorm + ReLU`` for a chain of layers (or a single layer); the
-    class name, with its convs counted, for anything with a forward of its own (CBAM, Bottleneck)."""
-    if list(module.children()) and not isinstance(module, nn.Sequential):
-        convs = sum(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in module.modules())
-        return type(module).__name__ + (f" ({convs} convs)" if convs > 1 else f" ({convs} conv)" if convs else "")
-    parts = []
-    for sub in module.modules():
-        if isinstance(sub, (nn.Conv2d, nn.ConvTranspose2d)):
-            k = "×".join(map(str, sub.kernel_size))
-            kind = "deconv" if isinstance(sub, nn.ConvTranspose2d) else ("dwconv" if sub.groups == sub.in_channels > 1 else "conv")
-            stride = f" s{sub.stride[0]}" if sub.stride[0] != 1 else ""
-            parts.append(f"{kind} {k}{stride} {sub.in_channels}→{sub.out_channels}")
-        elif isinstance(sub, (nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm)):
-            parts.append(type(sub).__name__.replace("2d", ""))
-        elif isinstance(sub, (nn.ReLU, nn.SiLU, nn.GELU)):
-            parts.append(type(sub).__name__)
-        elif isinstance(sub, nn.MaxPool2d):
-            parts.append(f"max-pool k{sub.kernel_size} s{sub.stride}")
-        elif isinstance(sub, nn.Linear):
-            parts.append(f"linear {sub.in_features}→{sub.out_features}")
-    return " + ".join(parts) or type(module).__name__
 
 
 class GraphTracer(TorchDispatchMode):
@@ -123,6 +103,17 @@ class GraphTracer(TorchDispatchMode):
                 found.append(self._producer[leaf])
         return found
 
+    def _failed(self, name: str, args: tuple, kwargs: dict) -> None:
+        """The op that raised: a node of its own, reading what it was given, with their shapes."""
+        sources = self._sources((args, kwargs)) or (list(self._consumed) if self._inside else [])
+        maps = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, Tensor) and t.dim() == 4]
+        shapes = " and ".join("×".join(map(str, t.shape)) for t in maps)
+        label = f"{name} raised on {shapes}" if shapes else f"{name} raised"
+        if maps:  # drawn at the first operand's level
+            self._add("op", "error", label, maps[0], sources)
+        else:
+            self.nodes.append(GraphNode(len(self.nodes), "op", "error", label, "", (), sources))
+
     def _enter(self, module: nn.Module, args: Any) -> None:
         if not self._inside:
             self._consumed = []
@@ -161,7 +152,11 @@ class GraphTracer(TorchDispatchMode):
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
-        out = func(*args, **kwargs)
+        try:
+            out = func(*args, **kwargs)
+        except Exception:
+            self._failed(op_name(func).rstrip("_"), args, kwargs)
+            raise
         sources = self._sources((args, kwargs))
         if self._inside:
             self._consumed.extend(s for s in sources if s not in self._consumed)
@@ -189,16 +184,20 @@ class GraphTracer(TorchDispatchMode):
 
 
 def trace_neck(
-    neck: nn.Module, feats: list[Tensor], names: list[str], input_hw: tuple[int, int]
-) -> tuple[list[GraphNode], list[int | None]]:
-    """Run ``neck`` once on ``feats`` (tagged ``names``): its nodes, and the node of each output."""
+    neck: nn.Module, argument: Any, feats: list[Tensor], names: list[str], input_hw: tuple[int, int]
+) -> tuple[list[GraphNode], list[int | None], bool]:
+    """Run ``neck`` once on ``argument`` (its levels ``feats``, tagged ``names``): its nodes, the node
+    of each output, and whether it raised (the failing op is then the last node, role ``error``)."""
     tracer = GraphTracer(neck, input_hw)
     try:
         with tracer, torch.no_grad():
             for tensor, name in zip(feats, names):
                 tracer.add_input(tensor, name)
-            outs = neck(feats)
-        return _name_resampling(tracer.nodes), [tracer.output_of(t) for t in outs]
+            try:
+                outs, _ = as_maps(neck(argument))
+            except Exception:
+                return _name_resampling(tracer.nodes), [], True
+        return _name_resampling(tracer.nodes), [tracer.output_of(t) for t in outs], False
     finally:
         tracer.close()
 
@@ -206,7 +205,7 @@ def trace_neck(
 def _name_resampling(nodes: list[GraphNode]) -> list[GraphNode]:
     """Resizes that feed a fusion are the top-down and bottom-up paths; the others make levels on
     their own (P6 from C5, ViTDet's deconvolutions) and are called up- or downsampling."""
-    feeds_fusion = {i for node in nodes if node.role == "fusion" for i in node.inputs}
+    feeds_fusion = {i for node in nodes if node.role in ("fusion", "error") for i in node.inputs}
     renamed = {"top-down": "upsample", "bottom-up": "downsample"}
     return [
         replace(node, role=renamed[node.role]) if node.role in renamed and node.id not in feeds_fusion else node
@@ -226,11 +225,18 @@ def neck_graph(cfg: PresetConfig, base_dir: Path | None = None, model: str = "")
 
     meta, cache = torch.device("meta"), BackboneCache(keep=1)  # the backbone is run once, for both
     run = measure(cfg, meta, base_dir, cache)
-    feats = run_backbone(cfg, meta, base_dir, cache).feats
-    inputs = [feats[i] for i in run.model.neck_inputs]
+    if run.stopped_at == "backbone":
+        raise BuildError("the backbone's forward raises, so the neck cannot be drawn; `fpnscope inspect` says why")
+    bb = run_backbone(cfg, meta, base_dir, cache)
     names = [lvl.name for lvl in run.neck_inputs]
-    nodes, producers = trace_neck(run.model.neck, inputs, names, (cfg.input.height, cfg.input.width))
+    argument = run.model.neck_input(bb.feats, bb.keys)
+    inputs = [bb.feats[i] for i in run.model.neck_inputs]
+    nodes, producers, failed = trace_neck(run.model.neck, argument, inputs, names, (cfg.input.height, cfg.input.width))
     outputs = {lvl.name: producer for lvl, producer in zip(run.levels, producers)}
+    error = None
+    if failed and run.failure is not None:
+        coarsest = max((lvl.stride for lvl in run.backbone_levels), default=32)
+        error = crash_finding(run.failure, (cfg.input.height, cfg.input.width), coarsest, cfg.neck).message
     return GraphReport(
         model=model or cfg.name or "",
         neck=cfg.neck.kind,
@@ -238,4 +244,5 @@ def neck_graph(cfg: PresetConfig, base_dir: Path | None = None, model: str = "")
         nodes=nodes,
         outputs=outputs,
         output_shapes={lvl.name: lvl.shape for lvl in run.levels},
+        error=error,
     )

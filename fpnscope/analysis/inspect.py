@@ -1,19 +1,26 @@
-"""``inspect``: measure the model once (meta by default) and turn the measurement into a report."""
+"""``inspect``: measure the model once (meta by default) and turn the measurement into a report.
+
+Every input the report proposes is checked first: the analysis runs again at that input, and an
+input that does not clear the findings it was meant to clear is not proposed.
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from fpnscope.analysis.diagnose import diagnose
+from fpnscope.analysis.diagnose.prose import rewrite
 from fpnscope.analysis.measure.costs import level_costs, module_rows, not_counted, params_by_module, stage_cost
 from fpnscope.analysis.measure.device import resolve_device
 from fpnscope.analysis.measure.memory import check_fits, param_bytes
 from fpnscope.analysis.measure.run import BackboneCache, Measurement, MetaUnsupported, measure, measure_with_fallback
 from fpnscope.config.loader import LoadedConfig
 from fpnscope.config.schema import PresetConfig
-from fpnscope.reports.inspect import DeviceInfo, InputInfo, InspectReport, MemoryInfo, ModelInfo
+from fpnscope.reports.findings import INPUT_FIXES, Finding
+from fpnscope.reports.inspect import STAGES, DeviceInfo, InputInfo, InspectReport, MemoryInfo, ModelInfo
 
 __all__ = ["inspect_model", "memory_info", "refuse_if_too_big"]
 
@@ -37,27 +44,34 @@ def inspect_model(
     base_dir = loaded.source.base_dir
     if target.type != "meta":
         refuse_if_too_big(cfg, target, base_dir)
-    run, note = measure_with_fallback(cfg, target, base_dir, cache)
+    shape = f"{cfg.input.batch}×{cfg.input.channels}×{cfg.input.height}×{cfg.input.width}"
+
+    def fits(needed: int) -> None:  # before a model that meta cannot run is measured on the CPU
+        check_fits(needed, torch.device("cpu"), f"{loaded.name} at {shape} (at least, measured on meta until it stopped)")
+
+    run, note = measure_with_fallback(cfg, target, base_dir, cache, fits)
     params = params_by_module(run.model)
+    reached = STAGES if run.stopped_at is None else STAGES[: STAGES.index(run.stopped_at) + 1]
     report = InspectReport(
         model=ModelInfo(
             name=loaded.name,
             description=cfg.description,
             source=loaded.source.label,
-            backbone=_backbone_label(cfg),
-            neck=cfg.neck.kind,
-            head=cfg.head.kind if cfg.head is not None else None,
+            backbone=_label(cfg.backbone),
+            neck=_label(cfg.neck),
+            head=_label(cfg.head) if cfg.head is not None else None,
+            parts_of=_label(cfg.model).removeprefix(" ") if cfg.model is not None else None,
         ),
         input=InputInfo(cfg.input.batch, cfg.input.channels, cfg.input.height, cfg.input.width),
         device=DeviceInfo(requested=device, used=str(run.device), note=note),
         backbone_levels=run.backbone_levels,
         levels=run.levels,
         stages={
-            "backbone": stage_cost(run.counter, params, "backbone"),
-            "neck": stage_cost(run.counter, params, "neck"),
-            "head": stage_cost(run.counter, params, "head") if run.model.head is not None else None,
+            stage: stage_cost(run.counter, params, stage) if stage in reached or stage == "backbone" else None
+            for stage in STAGES
+            if stage != "head" or cfg.head is not None and run.head_failure is None
         },
-        diagnostics=diagnose(cfg, run),
+        diagnostics=verified(cfg, diagnose(cfg, run), base_dir, cache),
         not_counted=not_counted(run.counter),
         modules=module_rows(run.model, run.counter, params, depth) if depth > 0 else [],
         head_outputs=run.head_outputs,
@@ -65,15 +79,41 @@ def inspect_model(
         level_costs=level_costs(
             run.counter,
             (cfg.input.height, cfg.input.width),
-            max(lvl.stride for lvl in run.backbone_levels + run.levels),
+            max((lvl.stride for lvl in run.backbone_levels + run.levels), default=1),
             cfg.input.batch,
         ),
+        stopped_at=run.stopped_at,
+        notes=list(run.notes),
     )
-    if flops_backend == "fvcore":
+    report.stages.setdefault("head", None)
+    if flops_backend == "fvcore" and run.failure is None:
         from fpnscope.analysis.measure.crosscheck import fvcore_crosscheck
 
         report.crosscheck = fvcore_crosscheck(cfg, run, base_dir)
     return report
+
+
+def verified(
+    cfg: PresetConfig, findings: list[Finding], base_dir: Path | None, cache: BackboneCache | None = None
+) -> list[Finding]:
+    """The findings, with an input proposed only once the analysis at that input has run and
+    cleared every finding that proposed it; otherwise the proposal is withdrawn."""
+    proposals = [f for finding in findings for f in finding.fixes if isinstance(f, INPUT_FIXES)]
+    if not proposals:
+        return findings
+    height, width = max(f.height for f in proposals), max(f.width for f in proposals)
+    again = cfg.model_copy(update={"input": cfg.input.model_copy(update={"height": height, "width": width})})
+    try:
+        run = measure(again, torch.device("meta"), base_dir, cache)
+        cleared = run.failure is None and not [
+            f for f in diagnose(again, run) if any(isinstance(x, INPUT_FIXES) for x in f.fixes)
+        ]
+    except MetaUnsupported:
+        cleared = False  # cannot be checked on meta: not proposed
+    if cleared:
+        return findings
+    return [rewrite(replace(f, facts={**f.facts, "unfixable_by_input": True}),
+                    [x for x in f.fixes if not isinstance(x, INPUT_FIXES)]) for f in findings]
 
 
 def memory_info(run: Measurement) -> MemoryInfo | None:
@@ -81,7 +121,8 @@ def memory_info(run: Measurement) -> MemoryInfo | None:
     if run.counter.live is None:
         return None
     where = "meta estimate" if run.device.type == "meta" else f"tracked on {run.device}"
-    return MemoryInfo(param_bytes(run.model), run.counter.live.peak, f"{where}, one inference pass")
+    upto = f", up to the {run.stopped_at}'s failure" if run.stopped_at else ""
+    return MemoryInfo(param_bytes(run.model), run.counter.live.peak, f"{where}, one inference pass{upto}")
 
 
 def refuse_if_too_big(cfg: PresetConfig, device: torch.device, base_dir: Path | None) -> None:
@@ -96,7 +137,12 @@ def refuse_if_too_big(cfg: PresetConfig, device: torch.device, base_dir: Path | 
         check_fits(info.total_bytes, device, f"{cfg.name or 'this model'} at {inp.batch}×{inp.channels}×{inp.height}×{inp.width}")
 
 
-def _backbone_label(cfg: PresetConfig) -> str:
-    bb = cfg.backbone
-    name = getattr(bb, "name", None) or getattr(bb, "target", None)
-    return f"{bb.kind} {name}" if name else bb.kind
+def _label(stage: object) -> str:
+    """A stage in a few words: its kind, and the model, target or part it names."""
+    from fpnscope.config.code import target_label
+
+    kind = getattr(stage, "kind", "")
+    name = getattr(stage, "name", None) or getattr(stage, "path", None)
+    target = getattr(stage, "target", None)
+    name = name or (target_label(target) if target is not None else None)
+    return f"{kind} {name}".strip() if name else str(kind)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import Field, PositiveInt, model_validator
 
 from fpnscope.config.base import NonNegativeInts, PositiveInts, Strict
+from fpnscope.config.code import AttributePath, CodeStage, Declared
 
 
 class TimmBackbone(Strict):
@@ -84,24 +85,20 @@ class SyntheticBackbone(Strict):
         return self
 
 
-class PythonBackbone(Strict):
+class PythonBackbone(CodeStage, Declared):
     """A user's own backbone: ``target: "package.module:factory"`` returning an nn.Module whose
-    forward gives a list or dict of feature maps. Channels and strides may be declared here, or by
-    the module (a timm-style ``feature_info`` or a ``level_specs`` attribute); else they are measured."""
+    forward gives a list, tuple or dict of feature maps (a dict's keys are kept beside the level
+    names). Channels and strides may be declared here, or by the module (a timm-style
+    ``feature_info`` or a ``level_specs`` attribute); else they are measured."""
 
     kind: Literal["python"] = "python"
-    target: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")]
-    kwargs: dict[str, Any] = Field(default_factory=dict)
-    channels: PositiveInts | None = None
-    strides: PositiveInts | None = None
 
-    @model_validator(mode="after")
-    def _paired(self) -> PythonBackbone:
-        if (self.channels is None) != (self.strides is None):
-            raise ValueError("declare both channels and strides, or neither")
-        if self.channels is not None and len(self.channels) != len(self.strides or ()):
-            raise ValueError("channels and strides must have the same length")
-        return self
+
+class PartBackbone(Declared):
+    """The backbone of a whole model given in the ``model:`` section: its attribute ``path``."""
+
+    kind: Literal["part"] = "part"
+    path: AttributePath
 
 
 # every backbone kind's options, in the order the schema and error messages list them
@@ -109,7 +106,8 @@ Backbone = Annotated[
     TimmBackbone
     | TorchvisionBackbone
     | SyntheticBackbone
-    | PythonBackbone,
+    | PythonBackbone
+    | PartBackbone,
     Field(discriminator="kind"),
 ]
 BACKBONE_OPTIONS: tuple[type[Strict], ...] = get_args(get_args(Backbone)[0])

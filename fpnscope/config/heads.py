@@ -7,6 +7,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import Field, PositiveInt, model_validator
 
 from fpnscope.config.base import LevelNames, Norm, PositiveInts, Strict
+from fpnscope.config.code import AttributePath, CodeStage, InputForm
 
 
 class HeadBase(Strict):
@@ -59,11 +60,31 @@ class ClsHeadConfig(HeadBase):
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
 
 
+class PythonHead(HeadBase, CodeStage):
+    """A user's own head: ``target: "package.module:factory"``; its forward takes the pyramid
+    levels as a list (or a dict, ``inputs: dict``) and returns a tensor, a list or a dict of them.
+    ``in_channels: auto`` in its ``kwargs`` becomes the levels' channels (one number when they
+    all agree)."""
+
+    kind: Literal["python"] = "python"
+    inputs: InputForm = Field(default="list", description="list (the default); dict; auto: the form the neck returned")
+
+
+class PartHead(HeadBase):
+    """The head of a whole model given in the ``model:`` section: its attribute ``path``."""
+
+    kind: Literal["part"] = "part"
+    path: AttributePath
+    inputs: InputForm = Field(default="list", description="list (the default); dict; auto: the form the neck returned")
+
+
 # every head kind's options, in the order the schema and error messages list them
 Head = Annotated[
     RetinaHeadConfig
     | SegHeadConfig
-    | ClsHeadConfig,
+    | ClsHeadConfig
+    | PythonHead
+    | PartHead,
     Field(discriminator="kind"),
 ]
 HEAD_OPTIONS: tuple[type[HeadBase], ...] = get_args(get_args(Head)[0])

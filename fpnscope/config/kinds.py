@@ -19,12 +19,14 @@ class Kind:
     """One kind of one stage.
 
     ``builder`` is ``"module:function"``; a neck or head builder is called as
-    ``builder(in_specs, options)``, a backbone builder as ``builder(options, context)``.
+    ``builder(in_specs, options)`` (and ``context``, for the user's code), a backbone builder as
+    ``builder(options, context)``.
     """
 
     builder: str
     traits: NeckTraits = NeckTraits()
     extra_levels: int = 0  # extra coarser levels a neck makes when its YAML does not say
+    code: bool = False  # the user's code: its builder is also given the build context
 
 
 _MODELS = "fpnscope.models"
@@ -33,7 +35,8 @@ BACKBONES: dict[str, Kind] = {
     "timm": Kind(f"{_MODELS}.backbones.from_timm:build_timm"),
     "torchvision": Kind(f"{_MODELS}.backbones.from_torchvision:build_torchvision"),
     "synthetic": Kind(f"{_MODELS}.backbones.synthetic:build_synthetic"),
-    "python": Kind(f"{_MODELS}.backbones.python_import:build_python"),
+    "python": Kind(f"{_MODELS}.backbones.python_import:build_python", code=True),
+    "part": Kind(f"{_MODELS}.code:build_part_backbone", code=True),
 }
 
 NECKS: dict[str, Kind] = {
@@ -45,12 +48,17 @@ NECKS: dict[str, Kind] = {
     "simple_fpn": Kind(f"{_MODELS}.necks.simple_fpn:build_simple_fpn", NeckTraits(default_levels=1), extra_levels=1),
     "channel_mapper": Kind(f"{_MODELS}.necks.channel_mapper:build_channel_mapper"),
     "identity": Kind(f"{_MODELS}.necks.identity:build_identity"),
+    # a user's neck: no traits are assumed; its forward shows what it does (a crash is reported)
+    "python": Kind(f"{_MODELS}.code:build_python_neck", code=True),
+    "part": Kind(f"{_MODELS}.code:build_part_neck", code=True),
 }
 
 HEADS: dict[str, Kind] = {
     "retina": Kind(f"{_MODELS}.heads.retina:build_retina_head"),
     "seg": Kind(f"{_MODELS}.heads.seg:build_seg_head"),
     "cls": Kind(f"{_MODELS}.heads.cls:build_cls_head"),
+    "python": Kind(f"{_MODELS}.code:build_python_head", code=True),
+    "part": Kind(f"{_MODELS}.code:build_part_head", code=True),
 }
 
 KINDS: dict[str, dict[str, Kind]] = {"backbone": BACKBONES, "neck": NECKS, "head": HEADS}

@@ -92,9 +92,10 @@ def deep_merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load_raw(source: Source, document: Any = None, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def load_raw(source: Source, document: Any = None, _chain: tuple[Path, ...] = (),
+             files: list[Path] | None = None) -> dict[str, Any]:
     """The merged document of ``source`` (read from its file, or ``document`` when given in code)
-    with its ``_base_`` chain resolved."""
+    with its ``_base_`` chain resolved; ``files`` collects every file read."""
     if source.path is not None:
         resolved = source.path.resolve()
         if resolved in _chain:
@@ -104,6 +105,8 @@ def load_raw(source: Source, document: Any = None, _chain: tuple[Path, ...] = ()
             raise ConfigError(f"{source.label}: _base_ chain deeper than {MAX_BASE_DEPTH} files", file=source.label)
         _chain = (*_chain, resolved)
         document = read_yaml_file(source.path)
+        if files is not None:
+            files.append(resolved)
     if document is None:
         raise ConfigError(f"{source.label}: the file is empty; a preset needs backbone: and neck:", file=source.label)
     if not isinstance(document, dict):
@@ -122,7 +125,7 @@ def load_raw(source: Source, document: Any = None, _chain: tuple[Path, ...] = ()
         base_source = resolve(base_ref, relative_to=source.folder)
     except ConfigError as err:
         raise ConfigError(f"{source.label}: _base_: {err.template}", file=source.label, key="_base_") from None
-    merged = deep_merge(load_raw(base_source, _chain=_chain), data)
+    merged = deep_merge(load_raw(base_source, _chain=_chain, files=files), data)
     if "name" not in data:
         merged.pop("name", None)  # a derived file is not its base
     return merged
@@ -137,6 +140,7 @@ class LoadedConfig:
     source: Source
     raw: dict[str, Any] = field(repr=False, compare=False)
     overrides: tuple[Override, ...] = ()
+    files: tuple[Path, ...] = ()  # the YAML files read: the file itself and its _base_ chain
 
     @property
     def name(self) -> str:
@@ -160,14 +164,15 @@ def load_config(
     """
     from fpnscope.config.validate import validate  # pydantic is imported only when validating
 
+    files: list[Path] = []
     if isinstance(target, LoadedConfig):
-        source, raw, earlier = target.source, target.raw, target.overrides
+        source, raw, earlier, files = target.source, target.raw, target.overrides, list(target.files)
     elif isinstance(target, dict):
-        source, raw, earlier = DICT_SOURCE, load_raw(DICT_SOURCE, target), ()
+        source, raw, earlier = DICT_SOURCE, load_raw(DICT_SOURCE, target, files=files), ()
     else:
         source = resolve(target)
-        raw, earlier = load_raw(source), ()
+        raw, earlier = load_raw(source, files=files), ()
     if transform is not None:
         raw = transform(raw)
     raw = apply_overrides(raw, overrides)
-    return LoadedConfig(validate(raw, source.label, overrides), source, raw, (*earlier, *overrides))
+    return LoadedConfig(validate(raw, source.label, overrides), source, raw, (*earlier, *overrides), tuple(files))

@@ -7,6 +7,7 @@ from typing import Annotated, ClassVar, Literal, get_args
 from pydantic import AfterValidator, Field, PositiveFloat, PositiveInt, model_validator
 
 from fpnscope.config.base import Act, InChannels, LevelNames, Norm, Strict, check_groups
+from fpnscope.config.code import AttributePath, CodeStage, Declared, InputForm
 from fpnscope.config.kinds import NECKS, SIMPLE_FPN_SCALES
 from fpnscope.spec import NeckTraits
 
@@ -197,6 +198,26 @@ class IdentityNeck(NeckBase):
     traits = NECKS["identity"].traits
 
 
+class PythonNeck(NeckBase, CodeStage, Declared):
+    """A user's own neck: ``target: "package.module:factory"``. Its forward takes the levels as a
+    list, or as a dict (``inputs: dict``, keyed as the backbone keyed them, else by level name),
+    and returns a list, tuple or dict of maps. ``in_channels: auto`` in its ``kwargs`` becomes the
+    measured channels; a factory with an ``in_specs`` parameter is given the LevelSpecs."""
+
+    kind: Literal["python"] = "python"
+    traits = NECKS["python"].traits
+    inputs: InputForm = Field(default="auto", description="auto: the form the backbone returned; list; dict")
+
+
+class PartNeck(NeckBase, Declared):
+    """The neck of a whole model given in the ``model:`` section: its attribute ``path``."""
+
+    kind: Literal["part"] = "part"
+    traits = NECKS["part"].traits
+    path: AttributePath
+    inputs: InputForm = Field(default="auto", description="auto: the form the backbone returned; list; dict")
+
+
 # every neck kind's options, in the order the schema and error messages list them
 Neck = Annotated[
     FPNNeck
@@ -205,7 +226,9 @@ Neck = Annotated[
     | YoloPANNeck
     | SimpleFPNNeck
     | ChannelMapperNeck
-    | IdentityNeck,
+    | IdentityNeck
+    | PythonNeck
+    | PartNeck,
     Field(discriminator="kind"),
 ]
 NECK_OPTIONS: tuple[type[NeckBase], ...] = get_args(get_args(Neck)[0])

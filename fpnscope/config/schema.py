@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, model_validator
 
 from fpnscope.config.backbones import (
     TORCHVISION_RESNETS,
@@ -19,6 +19,7 @@ from fpnscope.config.backbones import (
     TorchvisionBackbone,
 )
 from fpnscope.config.base import Strict
+from fpnscope.config.code import ModelSection
 from fpnscope.config.heads import ClsHeadConfig, Head, RetinaHeadConfig, SegHeadConfig
 from fpnscope.config.necks import (
     BiFPNNeck,
@@ -72,6 +73,32 @@ class PresetConfig(Strict):
     backbone: Backbone
     neck: Neck
     head: Head | None = None
+    model: ModelSection | None = Field(
+        default=None, description="a whole model whose stages are parts of it (kind: part, or model.stages)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stages_of_the_model(cls, data: Any) -> Any:
+        """``model.stages`` is shorthand for a ``kind: part`` section per stage."""
+        model = data.get("model") if isinstance(data, dict) else None
+        stages = model.get("stages") if isinstance(model, dict) else None
+        if not isinstance(stages, dict):
+            return data
+        out = dict(data)
+        for stage, path in stages.items():
+            if stage in ("backbone", "neck", "head") and out.get(stage) is None:
+                out[stage] = {"kind": "part", "path": path}
+        return out
+
+    @model_validator(mode="after")
+    def _parts_need_the_model(self) -> PresetConfig:
+        parts = [s for s, part in (("backbone", self.backbone), ("neck", self.neck), ("head", self.head))
+                 if part is not None and part.kind == "part"]
+        if parts and self.model is None:
+            raise ValueError(f"{', '.join(parts)}: kind part names a part of the model: add a model: section "
+                             "with its target")
+        return self
 
 
 def json_schema() -> dict[str, Any]:

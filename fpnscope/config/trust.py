@@ -8,11 +8,15 @@ from fpnscope.errors import ConfigError
 
 
 def python_targets(loaded: LoadedConfig) -> list[str]:
-    """``stage: target`` of every stage whose kind runs the user's code."""
+    """What runs the user's code that a file or a document named: a ``python`` kind's or the
+    ``model:`` section's target. An object given from Python is the caller's own: it needs no leave."""
     cfg = loaded.config
-    stages = {"backbone": cfg.backbone, "neck": cfg.neck, "head": cfg.head}
-    return [f"{stage} kind python imports and runs '{getattr(part, 'target', '')}'" for stage, part in stages.items()
-            if part is not None and part.kind == "python"]
+    found = [f"{stage} kind python imports and runs '{part.target}'"
+             for stage, part in (("backbone", cfg.backbone), ("neck", cfg.neck), ("head", cfg.head))
+             if part is not None and part.kind == "python" and isinstance(part.target, str)]
+    if cfg.model is not None and isinstance(cfg.model.target, str):
+        found.append(f"model: imports and runs '{cfg.model.target}'")
+    return found
 
 
 def require_trust(loaded: LoadedConfig, allow_python: bool) -> None:

@@ -25,6 +25,37 @@ def group_findings(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
     return [(level, sorted(items, key=lambda f: SEVERITY_ORDER[f.severity])) for level, items in ranked]
 
 
+def crash_text(finding: Finding) -> Text:
+    """A forward that raised, laid out: what failed where, the line, each operand, the arithmetic."""
+    facts = finding.facts
+    source = facts.get("source") or {}
+    headline = finding.message.split(": ", 1)[0] if facts.get("rule") in ("broadcast", "concat") else finding.message
+    text = Text(headline)
+    text.append(" [forward-error]", style="dim")
+    rows: list[tuple[str, str, str]] = []
+    if source:
+        rows.append((f"{source['where']}", source.get("text", ""), ""))
+    names = "abcdefgh"
+    operands = [o for o in facts.get("operands", []) if not str(o["what"]).startswith("the parameter")]
+    if facts.get("rule") in ("broadcast", "concat", "elements", "elements-multiple", "inner"):
+        for i, operand in enumerate(operands[: len(names)]):
+            rows.append((names[i], str(operand["what"]), "×".join(map(str, operand["shape"]))))
+    explained = facts.get("explained")
+    if explained:
+        rows.append(("why", f"{facts.get('dim', '')}: {' → '.join(map(str, explained['chain']))}, and "
+                            f"{explained['because']}", ""))
+    elif facts.get("rule") is None and facts.get("error"):
+        rows.append(("error", str(facts["error"]), ""))
+    width = max((len(label) for label, _, _ in rows), default=0)
+    what = max((len(body) for label, body, _ in rows if label in names), default=0)
+    for label, body, shape in rows:
+        text.append(f"\n{label:<{width}} │ ", style="dim")
+        text.append(body if not shape else f"{body:<{what}}  ", style="bold" if label == source.get("where") else "")
+        if shape:
+            text.append(shape, style="cyan")
+    return text
+
+
 def findings_block(findings: list[Finding], strict: bool = False) -> Group | Text:
     """Diagnostics by level, errors first, each with its fix and, when mechanical, the YAML to paste."""
     if not findings:
@@ -40,8 +71,9 @@ def findings_block(findings: list[Finding], strict: bool = False) -> Group | Tex
     for level, items in group_findings(findings):
         for i, f in enumerate(items):
             mark = Text(f"{SEVERITY_MARK[f.severity]} {f.severity}", style=SEVERITY_STYLE[f.severity])
-            body = Text(f.message)
-            body.append(f" [{f.code}]", style="dim")
+            body = crash_text(f) if f.code == "forward-error" else Text(f.message)
+            if f.code != "forward-error":
+                body.append(f" [{f.code}]", style="dim")
             body.append(f"\nfix: {f.hint}", style="dim")
             grid.add_row(level if i == 0 else "", mark, body)
     parts: list[Any] = [title, grid]

@@ -16,7 +16,7 @@ from fpnscope.reports.graph import GraphNode, GraphReport
 
 ROLE_STYLE = {
     "input": "bold cyan", "lateral": "blue", "top-down": "magenta", "bottom-up": "yellow", "fusion": "bold green",
-    "transform": "white", "upsample": "magenta", "downsample": "yellow",
+    "transform": "white", "upsample": "magenta", "downsample": "yellow", "error": "bold red",
 }
 TREE_LIMIT = 40  # nodes; bigger graphs (a BiFPN of three layers) are shown as the table only
 
@@ -34,7 +34,7 @@ def summary_text(report: GraphReport) -> Text:
     counts = report.summary()
     parts = []
     nouns = {"input": ("input", "inputs"), "fusion": ("fusion node", "fusion nodes")}
-    for role in ("input", "lateral", "top-down", "bottom-up", "fusion", "transform", "upsample", "downsample"):
+    for role in ("input", "lateral", "top-down", "bottom-up", "fusion", "transform", "upsample", "downsample", "error"):
         if counts.get(role):
             one, many = nouns.get(role, (role, role))
             label = f"{counts[role]} {one if counts[role] == 1 else many}"
@@ -89,7 +89,15 @@ def node_table(report: GraphReport) -> Table:
 def view(report: GraphReport) -> Group:
     """The whole ``graph`` report as the terminal shows it."""
     parts: list[Any] = [summary_text(report)]
-    if len(report.nodes) <= TREE_LIMIT:
+    if report.error:
+        failing = next((n for n in reversed(report.nodes) if n.role == "error"), None)
+        line = Text(f"✗ {report.error}", style="bold red")
+        if failing is not None:
+            line.append(f"\n  node #{failing.id}: {failing.label}", style="red")
+        parts.append(line)
+    if report.error:
+        pass  # no output levels to trace back: the table shows every node up to the failing one
+    elif len(report.nodes) <= TREE_LIMIT:
         parts.append(lineage(report))
     else:
         parts.append(Text(f"The lineage tree of each output is left out: {len(report.nodes)} nodes (more than "

@@ -28,13 +28,16 @@ def cost_table(report: InspectReport) -> Table:
         ("MACs %", right()),
         ("Element-wise ops", right()),
     )
+    stopped = report.stopped_at
+    after = STAGES[STAGES.index(stopped) + 1:] if stopped is not None else ()
     for stage in STAGES:
         cost = report.stages.get(stage)
         if cost is None:
-            out.add_row(stage, Text(f"no {stage}", style="dim"), "", "", "", "", "")
+            why = "not run" if stage in after and (stage != "head" or report.model.head) else f"no {stage}"
+            out.add_row(stage, Text(why, style="dim"), "", "", "", "", "")
             continue
         out.add_row(
-            stage,
+            stage + (" (until it raised)" if stage == stopped else ""),
             si(cost.params),
             share(cost.params, total.params),
             si(cost.macs),
@@ -126,6 +129,17 @@ def module_table(report: InspectReport) -> Table:
     return out
 
 
+def _levels(title: str, report: InspectReport, stage: str) -> Any:
+    """A stage's levels, or why there are none: its forward (or an earlier one) raised."""
+    levels = report.backbone_levels if stage == "backbone" else report.levels
+    stopped = report.stopped_at
+    if stopped is not None and (stopped == stage or stopped == "backbone"):
+        line = Text(title, style="bold")
+        line.append(f"  not measured: the {stopped}'s forward raised (see the forward-error finding below)", style="yellow")
+        return line
+    return level_table(title, levels, with_sources=stage == "neck", keys=any(lvl.key for lvl in levels))
+
+
 def view(report: InspectReport, strict: bool = False) -> Group:
     """The whole ``inspect`` report as the terminal shows it."""
     m, i, d = report.model, report.input, report.device
@@ -133,15 +147,16 @@ def view(report: InspectReport, strict: bool = False) -> Group:
     head.append(m.name, style="bold")
     if m.description:
         head.append(f"  {m.description}", style="dim")
-    head.append(f"\n{m.backbone} → {m.neck}" + (f" → {m.head}" if m.head else ""))
+    head.append(f"\n{m.parts_of}: " if m.parts_of else "\n")
+    head.append(f"{m.backbone} → {m.neck}" + (f" → {m.head}" if m.head else ""))
     head.append(f" · input {i.batch}×{i.channels}×{i.height}×{i.width}")
     head.append(f" · {d.used} device")
     if d.used == "meta":
         head.append(" (shapes only, no compute)", style="dim")
     if d.note:
         head.append(f"\nnote: {d.note}", style="yellow")
-    parts: list[Any] = [head, level_table("Backbone levels", report.backbone_levels)]
-    parts.append(level_table("Pyramid levels", report.levels, with_sources=True))
+    parts: list[Any] = [_levels("Backbone levels", report, "backbone"), _levels("Pyramid levels", report, "neck")]
+    parts.insert(0, head)
     if report.head_outputs:
         parts.append(head_table(report))
     parts.append(cost_table(report))

@@ -19,6 +19,7 @@ ROLE_COLOURS: dict[str, tuple[str, str]] = {
     "top-down": ("#fde3c8", "#d9792b"), "bottom-up": ("#d7f0d5", "#3f9a3a"),
     "fusion": ("#eadcf5", "#8453b0"), "transform": ("#d5f0ee", "#2a8c85"),
     "upsample": ("#fbe0e6", "#c4506c"), "downsample": ("#f4efc8", "#a8901c"),
+    "error": ("#fddede", "#c62828"),
     "output": ("#ffffff", "#333333"),
 }
 DEFAULT_COLOUR = ("#f0f0f0", "#888888")

@@ -53,14 +53,18 @@ def spaced(parts: Sequence[RenderableType]) -> Group:
     return Group(*items)
 
 
-def level_table(title: str, levels: Iterable[Level], with_sources: bool = False) -> Table:
-    """Name, shape, stride, channels (and which inputs fed each level)."""
+def level_table(title: str, levels: Iterable[Level], with_sources: bool = False, keys: bool = False) -> Table:
+    """Name, shape, stride, channels (the key a dict gave each map, and which inputs fed it)."""
     columns = [("Level", {"style": "bold"}), ("Shape (N×C×H×W)", {}), ("Stride", right()), ("Channels", right())]
+    if keys:
+        columns.insert(1, ("Key", {"style": "dim"}))
     if with_sources:
         columns.append(("Fed by", {}))
     out = table(title, *columns)
     for lvl in levels:
         row = [lvl.name, shape(lvl.shape), str(lvl.stride), str(lvl.channels)]
+        if keys:
+            row.insert(1, lvl.key or "")
         if with_sources:
             row.append(" ".join(lvl.sources) or "—")
         out.add_row(*row)

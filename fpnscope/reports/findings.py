@@ -56,7 +56,23 @@ class MinInput:
         return {"input": {"height": self.height, "width": self.width}}
 
 
-Fix = SetKeys | PadInput | MinInput
+@dataclass(frozen=True)
+class EditCode:
+    """Change a line of the user's code: ``code`` is what to write there, ``why`` says why. Not
+    mechanical: it carries no YAML keys."""
+
+    file: str
+    line: int
+    code: str
+    why: str
+    kind: Literal["edit-code"] = "edit-code"
+
+    @property
+    def patch(self) -> dict[str, Any]:
+        return {}
+
+
+Fix = SetKeys | PadInput | MinInput | EditCode
 INPUT_FIXES = (PadInput, MinInput)
 
 

@@ -1,7 +1,7 @@
 """The neck's dataflow graph as plain data; ``to_dict()`` is the ``graph --json`` output.
 
 JSON contract: ``nodes``: list of {id, kind ("input" | "block" | "fusion" | "op"), role ("input",
-"lateral", "top-down", "bottom-up", "fusion", "transform", "upsample", "downsample"), label,
+"lateral", "top-down", "bottom-up", "fusion", "transform", "upsample", "downsample", "error"), label,
 level, shape, inputs (node ids)}; ``outputs``: {level name: node id}; ``summary``: node counts by
 role, and ``fusion/N`` for fusion nodes of N inputs.
 """
@@ -40,6 +40,7 @@ class GraphReport(Displayable):
     nodes: list[GraphNode]
     outputs: dict[str, int | None]
     output_shapes: dict[str, tuple[int, ...]]
+    error: str | None = None  # the neck's forward raised: its failing op is the last node (role "error")
 
     def summary(self) -> dict[str, int]:
         """Nodes by role, and fusion nodes by their number of inputs (``fusion/2``)."""
@@ -59,6 +60,7 @@ class GraphReport(Displayable):
             "outputs": self.outputs,
             "output_shapes": {k: list(v) for k, v in self.output_shapes.items()},
             "summary": self.summary(),
+            "error": self.error,
         }
 
     def to_svg(self) -> str:

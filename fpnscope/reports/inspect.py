@@ -19,7 +19,7 @@ JSON contract (stable keys; more may be added):
 - ``not_counted``: ops with no cost formula, {op, calls, modules}
 - ``diagnostics``: list of {severity, code, level, message, hint, fix, check, facts, fixes}; ``fix``
   holds the YAML keys to write when the fix is mechanical, ``fixes`` the typed fixes ({kind:
-  set-keys | pad-input | min-input, ...}), ``facts`` what the check measured; ``corrected`` merges
+  set-keys | pad-input | min-input | edit-code, ...}), ``facts`` what the check measured; ``corrected`` merges
   every fix into one patch
 - ``modules`` (with ``--depth``), ``device``, ``model``, ``crosscheck`` (with ``--flops-backend``)
 """
@@ -45,6 +45,7 @@ class Level:
     stride: int
     channels: int
     sources: tuple[str, ...] = ()
+    key: str | None = None  # the key a stage returning a dict gave this map ("res2", "p6")
 
     @property
     def spec(self) -> LevelSpec:
@@ -57,6 +58,7 @@ class Level:
             "shape": list(self.shape),
             "stride": self.stride,
             "channels": self.channels,
+            "key": self.key,
         }
         if with_sources:
             out["sources"] = list(self.sources)
@@ -177,6 +179,7 @@ class ModelInfo:
     backbone: str
     neck: str
     head: str | None
+    parts_of: str | None = None  # the whole model the stages are parts of (its target)
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,8 @@ class InspectReport(Displayable):
     head_outputs: list[HeadOutput] = field(default_factory=list)
     level_costs: list[LevelCost] = field(default_factory=list)
     memory: MemoryInfo | None = None
+    stopped_at: str | None = None  # the stage whose forward raised: what follows it did not run
+    notes: list[str] = field(default_factory=list)  # how the model was built, when not as asked
 
     @property
     def total(self) -> StageCost:
@@ -290,4 +295,6 @@ class InspectReport(Displayable):
             "crosscheck": None
             if self.crosscheck is None
             else asdict(self.crosscheck) | {"delta": self.crosscheck.delta},
+            "stopped_at": self.stopped_at,
+            "notes": list(self.notes),
         }

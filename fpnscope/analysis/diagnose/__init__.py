@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fpnscope.analysis.diagnose.alignment import check_fusion, check_rounding, check_small
 from fpnscope.analysis.diagnose.channels import check_in_channels, check_neck_declared, head_mismatch
+from fpnscope.analysis.diagnose.crash import crash_finding
 from fpnscope.analysis.diagnose.inputs import one_input
 from fpnscope.analysis.diagnose.strides import check_contiguous, check_declared, check_order
 from fpnscope.analysis.measure.run import Measurement
@@ -43,7 +44,12 @@ def diagnose(cfg: PresetConfig, run: Measurement) -> list[Finding]:
         findings += check_fusion(fused, hw, traits.bottom_up, [lvl.name for lvl in run.levels])
     findings += check_rounding([*run.neck_inputs, *run.levels], hw)
     findings += check_small([*run.backbone_levels, *run.levels], hw)
-    findings += check_neck_declared(run.neck_specs, run.levels, neck.kind)
+    if run.neck_specs is not None:
+        findings += check_neck_declared(run.neck_specs, run.levels, neck.kind)
     if run.head_failure is not None:
         findings.append(head_mismatch(run.head_failure))
+    if run.failure is not None:
+        stage = {"backbone": cfg.backbone, "neck": cfg.neck, "head": cfg.head}[run.failure.stage]
+        coarsest = max((lvl.stride for lvl in run.backbone_levels), default=32)
+        findings.append(crash_finding(run.failure, hw, coarsest, stage))
     return sorted(one_input(findings), key=lambda f: SEVERITY_ORDER[f.severity])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from fpnscope.reports.findings import Finding, Fix, PadInput, Severity
+from fpnscope.reports.findings import EditCode, Finding, Fix, PadInput, Severity
 from fpnscope.suggest import did_you_mean
 
 Facts = Mapping[str, Any]
@@ -179,3 +179,67 @@ def _too_small(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
                                                           if sides else "")
     return message, (f"a level this small carries almost no spatial information; use an input of at least "
                      f"{2 * facts['stride']} pixels a side, or fewer levels")
+
+
+# --- a forward that raised -----------------------------------------------------------------------
+def _operand_text(operand: Mapping[str, Any]) -> str:
+    shape = "×".join(map(str, operand["shape"]))
+    return f"{operand['what']}: {shape}"
+
+
+@_writes("forward-error", "forward-error")
+def _forward(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    where = facts["source"]["where"] if facts.get("source") else None
+    at = f"{facts['module'] or 'the ' + facts['stage']}" + (f" ({where})" if where else "")
+    operands = [o for o in facts["operands"] if not o["what"].startswith("the parameter")]
+    rule, sizes = facts.get("rule"), facts.get("sizes") or []
+    info = facts.get("module_info") or {}
+    if rule == "channels":
+        got = sizes[1] if len(sizes) > 1 else "?"
+        source = operands[0]["what"] if operands else "its input"
+        message = f"{facts['module']}" + (f" ({where})" if where else "") + f" expects {sizes[0]} input channels; "
+        message += f"{source} has {got}" + (f" ({'×'.join(map(str, operands[0]['shape']))})" if operands else "")
+    elif rule in ("broadcast", "concat"):
+        verb = "joining" if rule == "concat" else facts["op"]
+        message = f"{verb} fails in {at}: " + " and ".join(_operand_text(o) for o in operands)
+        message += f" disagree in {facts.get('dim') or 'size'} ({' vs '.join(map(str, sizes))})"
+        explained = facts.get("explained")
+        if explained:
+            message += f"; {' → '.join(map(str, explained['chain']))}, and {explained['because']}"
+    elif rule == "inner":
+        message = f"{facts['op']} fails in {at}: inner sizes {sizes[0]} and {sizes[1]} differ"
+        if info.get("in_features") is not None:
+            message += f" ({facts['module']} expects {info['in_features']} features)"
+    elif rule in ("elements", "elements-multiple"):
+        needs = f"a multiple of {sizes[1]}" if rule == "elements-multiple" else str(sizes[1])
+        message = (f"{facts['op']} fails in {at}: the new shape needs {needs} elements but its input, "
+                   f"{_operand_text(operands[0]) if operands else '?'}, has {sizes[0]}")
+    else:
+        message = f"the {facts['stage']}'s forward raised {facts['error']} in {at}"
+    return message, _forward_hint(facts, fixes)
+
+
+def _forward_hint(facts: Facts, fixes: Sequence[Fix]) -> str:
+    parts = []
+    for fix in fixes:
+        if isinstance(fix, EditCode):
+            parts.append(f"{fix.why}: `{fix.code}` at {fix.file.rsplit('/', 1)[-1]}:{fix.line}")
+        elif isinstance(fix, PadInput):
+            parts.append(f"pad the input to {fix.height}x{fix.width} (a multiple of {fix.multiple}), with which "
+                         "the forward runs (checked)")
+        elif fix.kind == "set-keys":
+            parts.append(f"give the {facts['stage']} in_channels: auto in its kwargs (fpnscope then passes the "
+                         "measured channels)")
+    if facts.get("rule") == "channels":
+        sizes = facts.get("sizes") or []
+        if len(sizes) > 1:
+            parts.insert(0, f"build {facts['module']} with {sizes[1]} input channels")
+    if facts.get("explained") and not any(isinstance(f, PadInput) for f in fixes):
+        parts.append("no padded input makes this forward run (checked): resizing to the exact size is the fix")
+    if facts.get("rule") in ("elements", "elements-multiple"):
+        parts.append("reshape by the input's own size (x.flatten(1), or view(x.shape[0], -1)), or size what "
+                     "follows from the map it gets at this input")
+    if not parts:
+        line = facts["source"]["text"] if facts.get("source") else ""
+        parts.append(f"the line that raised is `{line}`" if line else "see the error above")
+    return "; or ".join(parts)

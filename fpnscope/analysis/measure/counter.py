@@ -16,10 +16,11 @@ from typing import Any
 from torch import Tensor, nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
-from torch.utils.weak import WeakTensorKeyDictionary
 
+from fpnscope.analysis.measure.failure import OpFailure
 from fpnscope.analysis.measure.memory import LiveTensors
 from fpnscope.analysis.measure.ops import elementwise_ops, macs_of, op_name
+from fpnscope.analysis.measure.provenance import Provenance
 
 
 @dataclass
@@ -73,7 +74,8 @@ class CostCounter(TorchDispatchMode):
         self._inputs: dict[str, tuple[int, ...]] = {}
         self.uncounted: dict[str, Uncounted] = defaultdict(Uncounted)
         self._stack: list[str] = [""]
-        self._tags = WeakTensorKeyDictionary()
+        self.provenance = Provenance()
+        self.failure: OpFailure | None = None  # the first op that raised, with its operands
         self._handles: list[Any] = []
         if root is not None:
             self.watch(root, prefix)
@@ -114,16 +116,26 @@ class CostCounter(TorchDispatchMode):
     # --- provenance -------------------------------------------------------------------------
     def tag(self, tensor: Tensor, label: str) -> None:
         """Mark ``tensor`` as coming from ``label``; ops carry the mark to their outputs."""
-        self._tags[tensor] = frozenset({label})
+        self.provenance.tag(tensor, label)
 
     def tags(self, tensor: Tensor) -> frozenset[str]:
         """The labels ``tensor`` was computed from."""
-        return self._tags.get(tensor, frozenset())
+        return self.provenance.tags(tensor)
+
+    @property
+    def module(self) -> str:
+        """The innermost module running now ("" outside every watched module)."""
+        return self._stack[-1]
 
     # --- counting ---------------------------------------------------------------------------
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
-        out = func(*args, **kwargs)
+        try:
+            out = func(*args, **kwargs)
+        except Exception as err:
+            if self.failure is None:  # the innermost op that raised, while the user's frame is on the stack
+                self.failure = OpFailure.capture(op_name(func), self._stack[-1], args, kwargs, err)
+            raise
         if self.live is not None:
             self.live.track(out)
         where = self._stack[-1]
@@ -144,8 +156,7 @@ class CostCounter(TorchDispatchMode):
             self.own[where].macs += macs or 0
             self.own[where].elementwise += ops
             self._by_shape(where, out, macs or 0, ops)
-        if len(self._tags):
-            self._propagate(args, kwargs, out)
+        self.provenance.record(op_name(func), where, args, kwargs, out)
         return out
 
     def _by_shape(self, where: str, out: Any, macs: int, ops: int) -> None:
@@ -154,16 +165,6 @@ class CostCounter(TorchDispatchMode):
         cost = self.by_shape[(where.split(".", 1)[0], shape, self._inputs.get(where, ()))]
         cost.macs += macs
         cost.elementwise += ops
-
-    def _propagate(self, args: tuple, kwargs: dict, out: Any) -> None:
-        sources: frozenset[str] = frozenset()
-        for leaf in tree_flatten((args, kwargs))[0]:
-            if isinstance(leaf, Tensor) and leaf in self._tags:
-                sources |= self._tags[leaf]
-        if sources:
-            for leaf in tree_flatten(out)[0]:
-                if isinstance(leaf, Tensor):
-                    self._tags[leaf] = self._tags.get(leaf, frozenset()) | sources
 
     # --- carrying costs over ---------------------------------------------------------------
     def absorb(self, other: CostCounter) -> None:

@@ -26,9 +26,8 @@ def fvcore_crosscheck(cfg: PresetConfig, run: Measurement, base_dir: Path | None
         warnings.simplefilter("ignore")  # fvcore's import uses deprecated torch.jit APIs
         from fvcore.nn import FlopCountAnalysis
 
-    specs = [lvl.spec for lvl in run.backbone_levels]
     with torch.device("cpu"):
-        model, _, _ = build_model(cfg, specs, base_dir)
+        model, _, _ = build_model(cfg, run.plan, base_dir)
     model.eval()
     inp = cfg.input
     x = make_input(inp.batch, inp.channels, inp.height, inp.width, torch.device("cpu"))

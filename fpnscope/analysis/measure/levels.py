@@ -26,7 +26,7 @@ def measure_levels(
 
     >>> import torch
     >>> measure_levels([torch.empty(1, 256, 25, 42, device="meta")], (800, 1333), "P")
-    [Level(name='P5', shape=(1, 256, 25, 42), stride=32, channels=256, sources=())]
+    [Level(name='P5', shape=(1, 256, 25, 42), stride=32, channels=256, sources=(), key=None)]
     """
     levels = []
     for i, feat in enumerate(feats):

@@ -26,9 +26,9 @@ from fpnscope.analysis.profile.harness import synchronize, time_calls
 from fpnscope.analysis.profile.stages import graphed, make_runner, stage_calls
 from fpnscope.config.loader import LoadedConfig
 from fpnscope.config.schema import PresetConfig
-from fpnscope.errors import FpnscopeError
+from fpnscope.errors import BuildError, FpnscopeError
 from fpnscope.models.assemble import build_model
-from fpnscope.models.model import PyramidModel
+from fpnscope.models.model import PyramidModel, StagePlan
 from fpnscope.reports.profile import (
     ProfileDevice,
     ProfilePoint,
@@ -36,7 +36,6 @@ from fpnscope.reports.profile import (
     ProfileSettings,
     StageProfile,
 )
-from fpnscope.spec import LevelSpec
 from fpnscope.units import size_bytes
 
 INPUT_BUFFERS = 2  # rotated, so no timed call reuses the previous call's input
@@ -58,10 +57,15 @@ def preserved_state(settings: ProfileSettings) -> Iterator[None]:
 
 
 def count_stages(cfg: PresetConfig, base_dir: Path | None, settings: ProfileSettings) -> tuple[
-    list[LevelSpec], dict[str, tuple[int, int]], list[str]
+    StagePlan, dict[str, tuple[int, int]], list[str], int
 ]:
-    """On meta: the measured backbone levels, and each stage's (FLOPs, activation peak bytes)."""
+    """On meta: how the model is wired, each stage's (FLOPs, activation peak bytes), the levels a
+    shared head runs on, and the bytes of the parameters."""
     run = measure(cfg, torch.device("meta"), base_dir)
+    if run.failure is not None:
+        failure = run.failure
+        where = f" at {failure.source.where}" if failure.source is not None else ""
+        raise BuildError(f"the {failure.stage}'s forward fails{where}: {failure.error} (fpnscope inspect explains it)")
     inp = cfg.input
     x = torch.empty(inp.batch, inp.channels, inp.height, inp.width, device="meta")
     train = settings.mode == "train"
@@ -76,8 +80,7 @@ def count_stages(cfg: PresetConfig, base_dir: Path | None, settings: ProfileSett
             counts[stage.name] = (2 * cost.macs, counter.live.peak if counter.live else 0)
     names = [lvl.name for lvl in run.levels]
     head_levels = [names[i] for i in (run.model.head_inputs or range(len(names)))] if run.model.head else []
-    specs = [lvl.spec for lvl in run.backbone_levels]
-    return specs, counts, head_levels
+    return run.plan, counts, head_levels, param_bytes(run.model)
 
 
 def _per_level(cfg: PresetConfig) -> bool:
@@ -98,19 +101,15 @@ def profile_point(
     """Time every stage of ``cfg`` at its input on ``device``."""
     inp = cfg.input
     point = ProfilePoint(inp.batch, inp.height, inp.width)
+    plan: StagePlan | None = None
+    counts: dict[str, tuple[int, int]] = {}
+    head_levels: list[str] = []
     try:
-        specs, counts, head_levels = count_stages(cfg, base_dir, settings)
+        plan, counts, head_levels, weights = count_stages(cfg, base_dir, settings)
     except MetaUnsupported:
-        specs, counts, head_levels = None, {}, []  # no counts: the model still gets timed
-    key = (inp.height, inp.width)
-    if key not in model_cache:
-        with torch.device(device):
-            model, _, _ = build_model(cfg, specs, base_dir)
-        model_cache.clear()  # one model at a time on the device
-        model_cache[key] = model
-    model = model_cache[key]
-    point.params_bytes = param_bytes(model)
-    estimate = point.params_bytes + counts.get("model", (0, 0))[1] + INPUT_BUFFERS * _input_bytes(cfg)
+        weights = 0  # no counts: the model still gets timed
+    # checked before anything is built on the device
+    estimate = weights + counts.get("model", (0, 0))[1] + INPUT_BUFFERS * _input_bytes(cfg)
     available = available_bytes(device)
     if counts and available is not None and estimate > available:
         point.status = "oom"
@@ -118,6 +117,13 @@ def profile_point(
             f"estimated {size_bytes(estimate)} on the meta device, {size_bytes(available)} available: not run"
         )
         return point
+    key = (inp.height, inp.width)
+    if key not in model_cache:
+        model_cache.clear()  # one model at a time on the device
+        with torch.device(device):
+            model_cache[key], _, _ = build_model(cfg, plan, base_dir)
+    model = model_cache[key]
+    point.params_bytes = param_bytes(model)
     train = settings.mode == "train"
     model.train(train)
     memory_format = torch.channels_last if settings.channels_last else torch.contiguous_format

@@ -11,6 +11,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils._pytree import tree_flatten, tree_map
 
+from fpnscope.models.io import as_maps
 from fpnscope.models.model import PyramidModel
 
 
@@ -32,19 +33,19 @@ def stage_calls(model: PyramidModel, xs: list[Tensor], train: bool, per_level_he
         return tree_map(lambda t: t.detach().requires_grad_(train) if isinstance(t, Tensor) else t, value)
 
     with torch.no_grad():
-        feats = [model.backbone(x) for x in xs]
-        neck_in = [[f[i] for i in model.neck_inputs] for f in feats]
-        levels = [model.neck(n) for n in neck_in]
+        feats = [model.features(x) for x in xs]
+        neck_in = [model.neck_input(maps, keys) for maps, keys in feats]
+        levels = [as_maps(model.neck(n)) for n in neck_in]
     calls = [
         StageCall("model", model, xs, lambda m, x: m(x)),
         StageCall("backbone", model.backbone, xs, lambda m, x: m(x)),
         StageCall("neck", model.neck, [cached(n) for n in neck_in], lambda m, x: m(x)),
     ]
     if model.head is not None:
-        head_in = [cached([lv[i] for i in (model.head_inputs or range(len(lv)))]) for lv in levels]
+        head_in = [cached(model.head_input(maps, keys)) for maps, keys in levels]
         calls.append(StageCall("head", model.head, head_in, lambda m, x: m(x)))
         if per_level_head:
-            count = len(head_in[0])
+            count = len(head_in[0])  # a shared head reads a list of levels
             calls += [StageCall(f"head#{i}", model.head, head_in, _on_level(i)) for i in range(count)]
     return calls
 

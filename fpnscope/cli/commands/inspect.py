@@ -10,6 +10,7 @@ from fpnscope.cli.args import parse_sets
 from fpnscope.cli.edge import EXIT_FINDINGS, cli_errors, collect_cycles
 from fpnscope.cli.options import AllowPythonOpt, BatchOpt, FormatOpt, InputOpt, JsonOpt, OutputOpt, SetOpt, TargetArg
 from fpnscope.cli.output import emit, resolve_format
+from fpnscope.errors import ConfigError
 
 
 def inspect(
@@ -23,6 +24,7 @@ def inspect(
         str, typer.Option(metavar="NAME", help="torch (fpnscope's own count) or fvcore (also cross-check on a real CPU forward).")
     ] = "torch",
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too, not only on errors.")] = False,
+    watch_: Annotated[bool, typer.Option("--watch", help="Redraw the report whenever the YAML, a _base_ of it or a python kind's file is saved; Ctrl-C stops.")] = False,
     allow_python: AllowPythonOpt = False,
     as_json: JsonOpt = False,
     fmt: FormatOpt = None,
@@ -39,6 +41,14 @@ def inspect(
         fmt = resolve_format(fmt, as_json, output)
         if device != "meta":
             collect_cycles()
+        if watch_:
+            if fmt != "table" or output is not None:
+                raise ConfigError("--watch redraws the terminal view: it takes no --json, --format or --output")
+            from fpnscope.cli.watch import watch
+            from fpnscope.render.inspect import view
+
+            watch(target, lambda report: view(report, strict), input=size, batch=batch, set=parse_sets(sets),
+                  device=device, depth=depth, flops_backend=flops_backend, allow_python=allow_python)
         from fpnscope import api
 
         report = api.inspect(target, input=size, batch=batch, set=parse_sets(sets), device=device, depth=depth,

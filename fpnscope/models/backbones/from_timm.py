@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from fpnscope.config.backbones import TimmBackbone
 from fpnscope.errors import BuildError
-from fpnscope.models.backbones import BuildContext
+from fpnscope.models.context import BuildContext
 from fpnscope.spec import LevelSpec
 from fpnscope.suggest import did_you_mean
 

@@ -9,7 +9,7 @@ from torch import Tensor, nn
 from torchvision.ops.misc import FrozenBatchNorm2d
 
 from fpnscope.config.backbones import TorchvisionBackbone
-from fpnscope.models.backbones import BuildContext
+from fpnscope.models.context import BuildContext
 from fpnscope.spec import LevelSpec
 
 LAYER_STRIDES = {1: 4, 2: 8, 3: 16, 4: 32}

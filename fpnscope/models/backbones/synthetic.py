@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from fpnscope.config.backbones import SyntheticBackbone
-from fpnscope.models.backbones import BuildContext
+from fpnscope.models.context import BuildContext
 from fpnscope.spec import LevelSpec, feature_size
 
 

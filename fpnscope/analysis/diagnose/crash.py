@@ -1,0 +1,126 @@
+"""A stage's forward that raised, as a finding: where (module, file:line), on what (each operand
+with where it came from), why (the arithmetic of the sizes) and what to change.
+
+The facts come from the measurement (the failing op, its operands' provenance); the sizes are
+explained from the input: 1333 → 667 → 334 → 167 → 84 columns, and 84 × 2 = 168 ≠ 167.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from typing import Any
+
+from fpnscope.analysis.diagnose.alignment import pad_fix
+from fpnscope.analysis.diagnose.prose import finding
+from fpnscope.analysis.measure.forward import ForwardFailure
+from fpnscope.reports.findings import EditCode, Finding, Fix, SetKeys
+
+_DIM_NAMES = {2: "rows", 3: "columns", 1: "channels"}
+
+
+def halvings(size: int, steps: int) -> list[int]:
+    """Sizes a stride-2 stack gives (each step rounds up), from the input.
+
+    >>> halvings(1333, 4)
+    [1333, 667, 334, 167, 84]
+    """
+    chain = [size]
+    for _ in range(steps):
+        chain.append(math.ceil(chain[-1] / 2))
+    return chain
+
+
+def explain_sizes(side: int, sizes: tuple[int, ...]) -> dict[str, Any] | None:
+    """How two disagreeing sizes along one side come from the input: a level's size, and twice the
+    next coarser level's (a ×2 upsample), or half the next finer's (a stride-2 step).
+
+    >>> explain_sizes(1333, (167, 168))["because"]
+    '84 × 2 = 168 ≠ 167'
+    """
+    if len(sizes) != 2:
+        return None
+    chain = halvings(side, 10)
+    a, b = sizes
+    for first, second in ((a, b), (b, a)):
+        if first in chain:
+            k = chain.index(first)
+            if k + 1 < len(chain) and second == 2 * chain[k + 1] != first:
+                return {"chain": chain[: k + 2], "because": f"{chain[k + 1]} × 2 = {second} ≠ {first}"}
+            if k > 0 and second == chain[k - 1] // 2 != first:
+                return {"chain": chain[: k + 1], "because": f"{chain[k - 1]} // 2 = {second} ≠ {first} (rounded down)"}
+    return None
+
+
+def _operand_nodes(source_text: str, count: int) -> list[ast.expr] | None:
+    """The expressions of the failing op's operands in the user's line: the two sides of a binary
+    operation, or the items of the list given to ``torch.cat`` / ``torch.stack``."""
+    try:
+        tree = ast.parse(source_text.strip().rstrip(":"), mode="exec")
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and count == 2:
+            return [node.left, node.right]
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("cat", "concat", "concatenate", "stack") and len(node.args[0].elts) == count:
+                return list(node.args[0].elts)
+    return None
+
+
+def _size_fix(failure: ForwardFailure) -> EditCode | None:
+    """Resize to the exact size of the map it meets, instead of by a factor, in the user's names."""
+    if failure.source is None:
+        return None
+    generic = EditCode(failure.source.file, failure.source.line, "F.interpolate(x, size=other.shape[-2:])",
+                       "resize to the exact size of the map it meets (size=...) instead of by a scale factor")
+    operands = [o for o in failure.operands if not o.what.startswith("the parameter")]
+    resized = [i for i, o in enumerate(operands) if "upsample" in o.what or o.what.startswith("resize")]
+    nodes = _operand_nodes(failure.source.text, len(operands))
+    if not resized or nodes is None or len(operands) != 2:
+        return generic
+    resize, other = nodes[resized[0]], nodes[1 - resized[0]]
+    target = ast.unparse(other)
+    size = ast.parse(f"({target}).shape[-2:]" if isinstance(other, ast.BinOp) else f"{target}.shape[-2:]",
+                     mode="eval").body
+    if isinstance(resize, ast.Call) and any(k.arg == "scale_factor" for k in resize.keywords):
+        resize.keywords = [ast.keyword("size", size), *(k for k in resize.keywords if k.arg != "scale_factor")]
+        code = ast.unparse(resize)
+    elif isinstance(resize, ast.Call) and len(resize.args) == 1:  # a resize module: self.up(c5)
+        code = f"F.interpolate({ast.unparse(resize.args[0])}, size={ast.unparse(size)})"
+    else:
+        return generic
+    return EditCode(failure.source.file, failure.source.line, code, f"resize to the exact size of {target} instead of by a factor")
+
+
+def crash_finding(failure: ForwardFailure, hw: tuple[int, int], coarsest: int, stage: Any = None) -> Finding:
+    """The ``forward-error`` finding of ``failure``; ``coarsest`` is the coarsest stride of the
+    backbone's levels (the multiple a padded input needs), ``stage`` the failing stage's options."""
+    op, operands = failure.op, failure.operands
+    problem = op.problem if op is not None else None
+    level = next((o.level for o in operands if o.level), None)
+    facts: dict[str, Any] = {
+        "stage": failure.stage, "device": failure.device, "error": failure.error, "module": failure.module,
+        "op": op.op if op is not None else None, "rule": problem.rule if problem is not None else None,
+        "source": None if failure.source is None else {"file": failure.source.file, "line": failure.source.line,
+                                                        "where": failure.source.where, "text": failure.source.text},
+        "operands": [{"shape": list(o.shape), "what": o.what, "level": o.level, "stride": o.stride} for o in operands],
+        "module_info": dict(failure.module_info),
+    }
+    fixes: list[Fix] = []
+    if problem is not None:
+        facts["sizes"] = list(problem.sizes)
+        rank = max((len(s) for s in op.shapes), default=0) if op is not None else 0
+        dim = problem.dim if problem.dim is None or problem.dim >= 0 else problem.dim + rank
+        facts["dim"] = _DIM_NAMES.get(dim, f"dimension {dim}") if dim is not None and rank == 4 else (
+            f"dimension {dim}" if dim is not None else None)
+        if problem.rule in ("broadcast", "concat") and dim in (2, 3) and rank == 4:
+            facts["explained"] = explain_sizes(hw[dim - 2], problem.sizes)
+            edit = _size_fix(failure)
+            fixes += [edit] if edit is not None else []
+            fixes.append(pad_fix(hw, coarsest))
+        given = getattr(stage, "kwargs", {}).get("in_channels") if getattr(stage, "kind", "") == "python" else None
+        if problem.rule == "channels" and given is not None and given != "auto":
+            fixes.append(SetKeys({failure.stage: {"kwargs": {"in_channels": "auto"}}}))
+    return finding("forward-error", "error", level, facts, fixes)

@@ -1,0 +1,64 @@
+"""The operands of a failing op, named in pyramid terms: "lateral.0 (conv 1×1 512→256) of C3",
+"×2 upsample of P4", with their shapes and the level their size puts them at."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from torch import Tensor, nn
+
+from fpnscope.analysis.measure.geometry import stride_of_shape
+from fpnscope.analysis.measure.modules import describe
+from fpnscope.analysis.measure.provenance import Provenance
+from fpnscope.spec import level_name
+
+_RESIZES = ("upsample", "_upsample", "interpolate", "grid_sampler")
+
+
+@dataclass(frozen=True)
+class Operand:
+    """One tensor a failing op was given."""
+
+    shape: tuple[int, ...]
+    what: str  # where it came from, in words
+    level: str | None  # the level its size puts it at (P3), or its input level's name (C3)
+    stride: int | None
+    sources: tuple[str, ...]  # the input levels it was computed from
+
+
+def _level(hw: tuple[int, int], shape: tuple[int, ...], prefix: str) -> tuple[str | None, int | None]:
+    stride = stride_of_shape(hw, shape, loose=False) if len(shape) == 4 else None
+    return (level_name(prefix, stride), stride) if stride else (None, None)
+
+
+def operand(
+    tensor: Tensor, provenance: Provenance, hw: tuple[int, int], prefix: str, modules: Mapping[str, nn.Module]
+) -> Operand:
+    """Describe ``tensor`` from what made it: an input level, a resize, a module, another op."""
+    shape = tuple(int(d) for d in tensor.shape)
+    sources = tuple(sorted(provenance.tags(tensor)))
+    named = provenance.input_level(tensor)
+    if named is not None:
+        stride = _level(hw, shape, prefix)[1]
+        return Operand(shape, named, named, stride, sources)
+    level, stride = _level(hw, shape, prefix)
+    made = provenance.producer(tensor)
+    if made is None:
+        return Operand(shape, "a tensor made outside the stages", level, stride, sources)
+    src_level = _level(hw, made.source_shape, prefix)[0] if made.source_shape else None
+    if made.source_is_input and made.source_tags:
+        src_level = next(iter(made.source_tags))
+    of = f" of {src_level}" if src_level else (f" of {', '.join(sources)}" if sources else "")
+    if made.op.startswith(_RESIZES) and len(made.source_shape) == 4 and len(shape) == 4:
+        (h, w), (big_h, big_w) = made.source_shape[-2:], shape[-2:]
+        factor = big_h / h if h else 0.0
+        if w and factor == big_w / w and float(factor).is_integer() and factor > 1:
+            what = f"×{int(factor)} upsample{of}"
+        else:
+            what = f"{'resize' if big_h >= h else 'downsample'} {h}×{w}→{big_h}×{big_w}{of}"
+    elif made.module in modules and not list(modules[made.module].children()):
+        what = f"{made.module} ({describe(modules[made.module])}){of}"
+    else:
+        what = f"{made.op}{' in ' + made.module if made.module else ''}{of}"
+    return Operand(shape, what, level, stride, sources)

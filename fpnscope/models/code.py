@@ -1,0 +1,171 @@
+"""Stages made of the user's own code: a factory or a module for a backbone, neck or head, and the
+parts of a whole model from another library.
+
+The convention a factory is called with: its ``kwargs``, where ``in_channels: auto`` becomes the
+measured channels of the levels the stage receives (a list; for a head, one number when every level
+has the same), as it does when the factory has an ``in_channels`` parameter that ``kwargs`` leaves
+out; and, when it has a parameter named ``in_specs``, the LevelSpecs of those levels.
+A module given as an object from Python is never changed: the analysis runs a twin of it on meta
+(same structure, weights of no memory), or a copy on a real device.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+import sys
+from collections.abc import Mapping, Sequence
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from fpnscope.config.code import ModelSection, target_label
+from fpnscope.errors import BuildError
+from fpnscope.models.context import BuildContext
+from fpnscope.spec import LevelSpec
+
+
+def import_target(target: str, search: Sequence[Path], stage: str = "backbone") -> Any:
+    """Import ``"package.module:attr.path"``, looking in ``search`` folders first."""
+    module_name, _, attr_path = target.partition(":")
+    added = [str(p) for p in search if str(p) not in sys.path]
+    sys.path[:0] = added
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as err:
+        raise BuildError(
+            f"{stage}.target: cannot import '{module_name}' ({err}); it is looked up next to the YAML file, in the "
+            "current folder and on PYTHONPATH", key=f"{stage}.target"
+        ) from None
+    finally:
+        for path in added:
+            sys.path.remove(path)
+    for part in attr_path.split("."):
+        if not hasattr(obj, part):
+            raise BuildError(f"{stage}.target: '{module_name}' has no attribute '{attr_path}'", key=f"{stage}.target")
+        obj = getattr(obj, part)
+    return obj
+
+
+def meta_twin(module: nn.Module) -> nn.Module:
+    """A copy of ``module`` whose parameters and buffers are meta tensors: no weights are copied."""
+    memo: dict[int, Any] = {}
+    for tensor in chain(module.parameters(), module.buffers()):
+        empty = torch.empty_like(tensor, device="meta")
+        memo[id(tensor)] = nn.Parameter(empty, tensor.requires_grad) if isinstance(tensor, nn.Parameter) else empty
+    return copy.deepcopy(module, memo)
+
+
+def _arguments(factory: Any, kwargs: dict[str, Any], in_specs: Sequence[LevelSpec], stage: str) -> dict[str, Any]:
+    """The factory's keyword arguments with the convention applied (see the module's docstring)."""
+    out = dict(kwargs)
+    parameters: Mapping[str, inspect.Parameter]
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # some builtins and C types have no signature
+        parameters = {}
+    if in_specs and "in_channels" in parameters and "in_channels" not in out:
+        out["in_channels"] = "auto"  # a factory that takes in_channels is told them
+    if out.get("in_channels") == "auto":
+        channels = [s.channels for s in in_specs]
+        one = stage == "head" and len(set(channels)) == 1
+        out["in_channels"] = channels[0] if one else channels
+    if "in_specs" in parameters and "in_specs" not in out:
+        out["in_specs"] = list(in_specs)
+    return out
+
+
+def user_module(
+    target: Any, kwargs: dict[str, Any], in_specs: Sequence[LevelSpec], stage: str, context: BuildContext
+) -> nn.Module:
+    """Build (or take) the user's module for ``stage`` on the current default device."""
+    if isinstance(target, nn.Module):
+        device = torch.get_default_device()
+        return meta_twin(target) if device.type == "meta" else copy.deepcopy(target).to(device)
+    factory = import_target(target, [p for p in (context.base_dir, Path.cwd()) if p], stage) if isinstance(target, str) else target
+    if not callable(factory):
+        raise BuildError(f"{stage}.target: '{target_label(target)}' is not callable", key=f"{stage}.target")
+    module = factory(**_arguments(factory, kwargs, in_specs, stage))
+    if not isinstance(module, nn.Module):
+        raise BuildError(f"{stage}.target: {target_label(target)} returned {type(module).__name__}, not a torch.nn.Module",
+                         key=f"{stage}.target")
+    return module
+
+
+def declared_specs(module: nn.Module, prefix: str) -> list[LevelSpec] | None:
+    """Specs a module declares itself: ``level_specs`` or a timm-style ``feature_info``."""
+    specs = getattr(module, "level_specs", None)
+    if specs:
+        return [s if isinstance(s, LevelSpec) else LevelSpec.of(prefix, s["channels"], s["stride"]) for s in specs]
+    info = getattr(module, "feature_info", None)
+    if info is None:
+        return None
+    if hasattr(info, "channels") and hasattr(info, "reduction"):
+        return [LevelSpec.of(prefix, c, s) for c, s in zip(info.channels(), info.reduction())]
+    if isinstance(info, (list, tuple)) and all(isinstance(d, dict) for d in info):
+        return [LevelSpec.of(prefix, d["num_chs"], d["reduction"]) for d in info]
+    return None
+
+
+def yaml_specs(options: Any, prefix: str) -> list[LevelSpec] | None:
+    """Specs declared in the YAML section (``channels`` and ``strides``), if any."""
+    if getattr(options, "channels", None) is None:
+        return None
+    return [LevelSpec.of(prefix, c, s) for c, s in zip(options.channels, options.strides)]
+
+
+def build_python_neck(
+    in_specs: Sequence[LevelSpec], options: Any, context: BuildContext = BuildContext()
+) -> tuple[nn.Module, list[LevelSpec] | None]:
+    """The user's neck; the levels it declares (YAML, else ``level_specs``), or None: measured."""
+    module = user_module(options.target, options.kwargs, in_specs, "neck", context)
+    return module, yaml_specs(options, "P") or declared_specs(module, "P")
+
+
+def build_python_head(in_specs: Sequence[LevelSpec], options: Any, context: BuildContext = BuildContext()) -> nn.Module:
+    """The user's head."""
+    return user_module(options.target, options.kwargs, in_specs, "head", context)
+
+
+def build_whole(section: ModelSection, context: BuildContext) -> nn.Module:
+    """The whole model a ``model:`` section names, built on the current default device."""
+    return user_module(section.target, section.kwargs, (), "model", context)
+
+
+def part(model: nn.Module | None, path: str, stage: str) -> nn.Module:
+    """The submodule at ``path`` (``backbone.body``) of the whole model."""
+    if model is None:
+        raise BuildError(f"{stage}: kind part needs the model: section to be built first", key=f"{stage}.path")
+    node: Any = model
+    for i, name in enumerate(path.split(".")):
+        children = dict(node.named_children()) if isinstance(node, nn.Module) else {}
+        if name not in children:
+            where = ".".join(path.split(".")[:i]) or "the model"
+            listed = ", ".join(children) or "no submodules"
+            raise BuildError(f"{stage}.path: {where} has no submodule '{name}' (it has {listed})", key=f"{stage}.path")
+        node = children[name]
+    found: nn.Module = node
+    return found
+
+
+def build_part_backbone(options: Any, context: BuildContext = BuildContext()) -> tuple[nn.Module, list[LevelSpec] | None]:
+    """The backbone part of the whole model."""
+    module = part(context.model, options.path, "backbone")
+    return module, yaml_specs(options, "C") or declared_specs(module, "C")
+
+
+def build_part_neck(
+    in_specs: Sequence[LevelSpec], options: Any, context: BuildContext = BuildContext()
+) -> tuple[nn.Module, list[LevelSpec] | None]:
+    """The neck part of the whole model."""
+    module = part(context.model, options.path, "neck")
+    return module, yaml_specs(options, "P")
+
+
+def build_part_head(in_specs: Sequence[LevelSpec], options: Any, context: BuildContext = BuildContext()) -> nn.Module:
+    """The head part of the whole model."""
+    return part(context.model, options.path, "head")

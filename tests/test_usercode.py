@@ -1,0 +1,208 @@
+"""The user's own code: necks, heads and whole models taken in as they are, and the crash report
+that says where, on what, why and what to change. The modules are in tests/usercode/."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import fpnscope as fs
+from tests.conftest import parse_json
+
+CORPUS = Path(__file__).parent / "usercode"
+
+
+@pytest.fixture
+def corpus(monkeypatch):
+    """The corpus importable as the user's modules (found next to their YAML files), forgotten after."""
+    monkeypatch.syspath_prepend(str(CORPUS))
+    yield CORPUS
+    for name in ("naive_fpn", "wrong_lateral", "yolo_concat", "dict_backbone", "heads", "needs_real_tensors"):
+        sys.modules.pop(name, None)
+
+
+def crash(report) -> dict:
+    found = [f for f in report.diagnostics if f.code == "forward-error"]
+    assert len(found) == 1, [f.message for f in report.diagnostics]
+    assert found[0].severity == "error" and report.has_errors
+    return found[0]
+
+
+def test_the_notebook_fpn_fails_at_800x1333_and_the_report_says_where_why_and_what(corpus, cli, devices_seen):
+    result = cli("inspect", str(corpus / "naive_fpn.yaml"), "--allow-python", "--json")
+    assert result.exit_code == 1, result.stderr  # a finding about the model, not bad input
+    assert "cpu" not in devices_seen  # a shape error on meta is the finding: nothing is re-run for real
+    data = parse_json(result.stdout)
+    assert data["stopped_at"] == "neck" and data["levels"] == []
+    assert [lvl["name"] for lvl in data["backbone_levels"]] == ["C2", "C3", "C4", "C5"]  # measured up to the failure
+    assert data["params"]["neck"] == 3_344_384 and data["macs"]["backbone"] > 0
+    (finding,) = data["diagnostics"]
+    facts = finding["facts"]
+    assert (finding["code"], finding["level"], facts["op"], facts["module"]) == ("forward-error", "P3", "add", "neck")
+    assert facts["source"]["where"] == "naive_fpn.py:21"
+    assert facts["source"]["text"] == 'p = lat + F.interpolate(p, scale_factor=2, mode="nearest")'
+    assert [(o["what"], o["shape"]) for o in facts["operands"]] == [
+        ("neck.lateral.1 (conv 1×1 512→256) of C3", [1, 256, 100, 167]),
+        ("×2 upsample of P4", [1, 256, 100, 168]),
+    ]
+    assert facts["dim"] == "columns" and facts["sizes"] == [167, 168]
+    assert facts["explained"] == {"chain": [1333, 667, 334, 167, 84], "because": "84 × 2 = 168 ≠ 167"}
+    edit, pad = finding["fixes"]
+    assert edit["code"] == "F.interpolate(p, size=lat.shape[-2:], mode='nearest')" and edit["line"] == 21
+    assert (pad["height"], pad["width"], pad["multiple"]) == (800, 1344, 32)
+    assert data["corrected"] == {"input": {"height": 800, "width": 1344}}
+
+
+def test_the_proposed_input_really_clears_it(corpus):
+    fixed = fs.inspect(corpus / "naive_fpn.yaml", allow_python=True, input="800x1344")
+    assert fixed.diagnostics == [] and [lvl.name for lvl in fixed.levels] == ["P2", "P3", "P4", "P5"]
+
+
+def test_the_crash_report_in_the_terminal(corpus, cli):
+    result = cli("inspect", str(corpus / "naive_fpn.yaml"), "--allow-python")
+    out = result.stdout
+    assert result.exit_code == 1
+    assert "Pyramid levels  not measured: the neck's forward raised" in out
+    assert "neck (until it raised)" in out
+    for line in ("naive_fpn.py:21 │ p = lat + F.interpolate(p, scale_factor=2, mode=\"nearest\")",
+                 "neck.lateral.1 (conv 1×1 512→256) of C3  1×256×100×167",
+                 "×2 upsample of P4                        1×256×100×168",
+                 "columns: 1333 → 667 → 334 → 167 → 84, and 84 × 2 = 168 ≠ 167"):
+        assert line in out, line
+
+
+def test_a_lateral_built_for_other_channels(corpus):
+    finding = crash(fs.inspect(corpus / "wrong_lateral.yaml", allow_python=True))
+    assert finding.message == ("neck.lateral.1 (wrong_lateral.py:14) expects 128 input channels; C4 has 256 "
+                               "(1×256×8×8)")
+    assert finding.hint == "build neck.lateral.1 with 256 input channels"
+    assert finding.facts["module_info"] == {"type": "Conv2d", "in_channels": 128, "out_channels": 64, "groups": 1}
+
+
+def test_a_yolo_style_concat_at_240(corpus):
+    finding = crash(fs.inspect(corpus / "yolo_concat.yaml", allow_python=True))
+    assert finding.facts["op"] == "cat" and finding.facts["dim"] == "rows" and finding.facts["sizes"] == [16, 15]
+    assert [o["what"] for o in finding.facts["operands"]] == ["×2 upsample of C5", "C4"]
+    assert finding.facts["explained"]["because"] == "8 × 2 = 16 ≠ 15"
+    assert finding.fixes[0].code == "F.interpolate(c5, size=c4.shape[-2:])"
+    assert finding.fix == {"input": {"height": 256, "width": 256}}
+
+
+def test_a_head_that_reshapes_for_one_size(corpus):
+    report = fs.inspect(corpus / "flatten_head.yaml", allow_python=True)
+    finding = crash(report)
+    assert report.stopped_at == "head" and [lvl.name for lvl in report.levels] == ["P3", "P4"]
+    assert finding.facts["rule"] == "elements" and finding.facts["sizes"] == [2048, 1568]
+    assert "x.flatten(1)" in finding.hint
+
+
+def test_a_dict_backbone_keeps_its_keys_and_a_dict_neck_gets_them(corpus, cli):
+    report = fs.inspect(corpus / "dict_backbone.yaml", allow_python=True)
+    assert report.diagnostics == []
+    assert [(lvl.name, lvl.key) for lvl in report.backbone_levels] == [("C2", "res2"), ("C3", "res3"), ("C4", "res4")]
+    assert [(lvl.name, lvl.key) for lvl in report.levels] == [("P2", "p2"), ("P3", "p3"), ("P4", "p4")]
+    assert [h.name for h in report.head_outputs] == ["cls P2", "cls P3", "cls P4"]
+    assert report.params.head == 16 * 3 * 9 + 3  # TinyHead: one 3x3 conv to 3 classes on 16 channels
+    table = cli("inspect", str(corpus / "dict_backbone.yaml"), "--allow-python").stdout
+    assert "Key" in table and "res3" in table
+
+
+def test_a_constructor_that_needs_real_tensors_is_built_on_the_cpu_and_measured_on_meta(corpus):
+    report = fs.inspect(corpus / "needs_real_tensors.yaml", allow_python=True)
+    assert report.device.used == "meta" and report.diagnostics == []
+    assert report.notes and "built on the CPU once the 5.44 KiB of parameters" in report.notes[0]
+    assert [lvl.name for lvl in report.backbone_levels] == ["C3", "C4"]
+    assert fs.inspect(corpus / "needs_real_tensors.yaml", allow_python=True, device="cpu").device.used == "cpu"
+
+
+def test_a_model_meta_cannot_run_falls_back_to_the_cpu_only_when_it_fits(tmp_path, monkeypatch):
+    (tmp_path / "datadep.py").write_text(
+        "import torch\nfrom torch import nn\n"
+        "class Keep(nn.Module):\n"
+        "    def __init__(self, in_channels):\n"
+        "        super().__init__()\n"
+        "        self.proj = nn.ModuleList(nn.Conv2d(c, 8, 1) for c in in_channels)\n"
+        "    def forward(self, feats):\n"
+        "        outs = [p(x) for p, x in zip(self.proj, feats)]\n"
+        "        return [o * (o.abs().sum() > 0).float().item() for o in outs]  # a value, not a shape\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    doc = {"backbone": {"kind": "synthetic", "channels": [8, 16], "strides": [8, 16]},
+           "neck": {"kind": "python", "target": "datadep:Keep"}, "input": {"height": 64, "width": 64}}
+    report = fs.inspect(doc, allow_python=True)
+    assert report.device.used == "cpu" and "could not run on the meta device" in report.device.note
+    from fpnscope.analysis.measure import memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda device: 1)
+    with pytest.raises(fs.ConfigError, match="needs about .* but cpu has 1 B available"):
+        fs.inspect(doc, allow_python=True)
+    sys.modules.pop("datadep", None)
+
+
+def test_modules_and_factories_from_python(corpus):
+    import timm
+    from naive_fpn import NaiveFPN
+
+    body = timm.create_model("resnet18", features_only=True, out_indices=(2, 3, 4))
+    report = fs.inspect(backbone=body, neck=lambda in_channels: NaiveFPN(in_channels, 64), input=(800, 1344))
+    assert [lvl.name for lvl in report.levels] == ["P3", "P4", "P5"] and report.params.neck == 168_320
+    assert all(p.device.type == "cpu" for p in body.parameters()) and body.training  # the caller's module untouched
+    failed = fs.inspect(backbone=body, neck=NaiveFPN(body.feature_info.channels(), 64), input=(800, 1333))
+    assert crash(failed).facts["source"]["where"] == "naive_fpn.py:21"
+    with pytest.raises(fs.ConfigError, match="either a target"):
+        fs.inspect("resnet50_fpn", neck="fpn")
+
+
+def test_torchvision_retinanet_as_it_is_split_by_its_stages():
+    import torchvision
+
+    model = torchvision.models.detection.retinanet_resnet50_fpn(weights=None, weights_backbone=None)
+    stages = {"backbone": "backbone.body", "neck": "backbone.fpn", "head": {"path": "head", "inputs": "list"}}
+    report = fs.inspect(model, stages=stages, input=512)
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert (report.params.backbone, report.params.neck, report.params.head) == (
+        count(model.backbone.body), count(model.backbone.fpn), count(model.head))
+    assert report.params.total == count(model)
+    assert [(lvl.name, lvl.key) for lvl in report.levels] == [
+        ("P3", "0"), ("P4", "1"), ("P5", "2"), ("P6", "p6"), ("P7", "p7")]
+    assert [h.name for h in report.head_outputs] == ["cls_logits", "bbox_regression"]
+
+
+def test_torchvision_faster_rcnn_backbone_fpn_and_rpn_head_from_yaml(write_yaml):
+    path = write_yaml("faster.yaml", {
+        "model": {"target": "torchvision.models.detection:fasterrcnn_resnet50_fpn",
+                  "kwargs": {"weights": None, "weights_backbone": None},
+                  "stages": {"backbone": "backbone.body", "neck": "backbone.fpn"}},
+        "head": {"kind": "part", "path": "rpn.head"},
+        "input": {"height": 512, "width": 512},
+    })
+    with pytest.raises(fs.ConfigError, match="model: imports and runs"):
+        fs.inspect(path)
+    report = fs.inspect(path, allow_python=True)
+    import torchvision
+
+    model = torchvision.models.detection.fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None)
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert report.params.backbone == count(model.backbone.body) and report.params.neck == count(model.backbone.fpn)
+    assert report.params.head == count(model.rpn.head) == 593_935
+    assert [lvl.name for lvl in report.levels] == ["P2", "P3", "P4", "P5", "P6"]
+
+
+def test_graph_of_a_crashed_neck_marks_the_failing_op(corpus, cli):
+    report = fs.graph(corpus / "naive_fpn.yaml", allow_python=True)
+    failing = report.nodes[-1]
+    assert failing.role == "error" and failing.label == "add raised on 1×256×100×167 and 1×256×100×168"
+    assert [report.nodes[i].label for i in failing.inputs] == ["lateral.1: conv 1×1 512→256", "upsample nearest 50×84→100×168"]
+    assert report.error is not None and "naive_fpn.py:21" in report.error
+    assert 'class="node"' in report.to_svg() and "add raised" in report.to_svg()
+    result = cli("graph", str(corpus / "naive_fpn.yaml"), "--allow-python")
+    assert result.exit_code == 0 and "✗ add fails in neck (naive_fpn.py:21)" in result.stdout
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_the_same_crash_on_cuda(corpus):
+    finding = crash(fs.inspect(corpus / "naive_fpn.yaml", allow_python=True, device="cuda"))
+    assert finding.facts["device"].startswith("cuda") and finding.facts["source"]["where"] == "naive_fpn.py:21"
