@@ -99,13 +99,14 @@ def test_sort_by_throughput_is_fastest_first(cli):
 def test_a_failing_variant_shows_its_error_and_the_others_still_appear(cli):
     result = cli("compare", "yolov8n_pan", "--variant", "retina: head.kind=retina", "--variant",
                  "two: in_features=[C4, C5]", "--json", *SMALL)
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # a CI gate must not pass over a variant that did not build
+    assert "failed: two: " in result.stderr
     variants = {v["name"]: v for v in parse_json(result.stdout)["variants"]}
     assert variants["yolov8n_pan"]["status"] == "ok"
     assert variants["two"]["status"] == "error" and "exactly three levels" in variants["two"]["error"]
     assert variants["retina"]["status"] == "ok"  # a head-mismatch is a finding, the head is left out
     text = cli("compare", "yolov8n_pan", "--variant", "two: in_features=[C4, C5]", *SMALL)
-    assert text.exit_code == 0 and "error" in text.stdout and "yolo_pan fuses" in text.stdout
+    assert text.exit_code == 1 and "error" in text.stdout and "yolo_pan fuses" in text.stdout
 
 
 def test_saved_reports_and_budgets(cli, tmp_path):

@@ -6,20 +6,18 @@ input that does not clear the findings it was meant to clear is not proposed.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from fpnscope.analysis.diagnose import diagnose
-from fpnscope.analysis.diagnose.prose import rewrite
 from fpnscope.analysis.measure.costs import level_costs, module_rows, not_counted, params_by_module, stage_cost
 from fpnscope.analysis.measure.device import resolve_device
 from fpnscope.analysis.measure.memory import check_fits, param_bytes
 from fpnscope.analysis.measure.run import BackboneCache, Measurement, MetaUnsupported, measure, measure_with_fallback
+from fpnscope.analysis.verify import verified
 from fpnscope.config.loader import LoadedConfig
 from fpnscope.config.schema import PresetConfig
-from fpnscope.reports.findings import INPUT_FIXES, Finding
 from fpnscope.reports.inspect import STAGES, DeviceInfo, InputInfo, InspectReport, MemoryInfo, ModelInfo
 
 __all__ = ["inspect_model", "memory_info", "refuse_if_too_big"]
@@ -61,6 +59,7 @@ def inspect_model(
             neck=_label(cfg.neck),
             head=_label(cfg.head) if cfg.head is not None else None,
             parts_of=_label(cfg.model).removeprefix(" ") if cfg.model is not None else None,
+            overridden=tuple(f"{o.key}={_short(o.value)}" for o in loaded.overrides if not o.key.startswith("input.")),
         ),
         input=InputInfo(cfg.input.batch, cfg.input.channels, cfg.input.height, cfg.input.width),
         device=DeviceInfo(requested=device, used=str(run.device), note=note),
@@ -71,7 +70,7 @@ def inspect_model(
             for stage in STAGES
             if stage != "head" or cfg.head is not None and run.head_failure is None
         },
-        diagnostics=verified(cfg, diagnose(cfg, run), base_dir, cache),
+        diagnostics=verified(cfg, diagnose(cfg, run), run, base_dir, cache),
         not_counted=not_counted(run.counter),
         modules=module_rows(run.model, run.counter, params, depth) if depth > 0 else [],
         head_outputs=run.head_outputs,
@@ -93,29 +92,6 @@ def inspect_model(
     return report
 
 
-def verified(
-    cfg: PresetConfig, findings: list[Finding], base_dir: Path | None, cache: BackboneCache | None = None
-) -> list[Finding]:
-    """The findings, with an input proposed only once the analysis at that input has run and
-    cleared every finding that proposed it; otherwise the proposal is withdrawn."""
-    proposals = [f for finding in findings for f in finding.fixes if isinstance(f, INPUT_FIXES)]
-    if not proposals:
-        return findings
-    height, width = max(f.height for f in proposals), max(f.width for f in proposals)
-    again = cfg.model_copy(update={"input": cfg.input.model_copy(update={"height": height, "width": width})})
-    try:
-        run = measure(again, torch.device("meta"), base_dir, cache)
-        cleared = run.failure is None and not [
-            f for f in diagnose(again, run) if any(isinstance(x, INPUT_FIXES) for x in f.fixes)
-        ]
-    except MetaUnsupported:
-        cleared = False  # cannot be checked on meta: not proposed
-    if cleared:
-        return findings
-    return [rewrite(replace(f, facts={**f.facts, "unfixable_by_input": True}),
-                    [x for x in f.fixes if not isinstance(x, INPUT_FIXES)]) for f in findings]
-
-
 def memory_info(run: Measurement) -> MemoryInfo | None:
     """Parameter bytes and the activation peak tracked during ``run``."""
     if run.counter.live is None:
@@ -135,6 +111,11 @@ def refuse_if_too_big(cfg: PresetConfig, device: torch.device, base_dir: Path | 
     if info is not None:
         inp = cfg.input
         check_fits(info.total_bytes, device, f"{cfg.name or 'this model'} at {inp.batch}×{inp.channels}×{inp.height}×{inp.width}")
+
+
+def _short(value: object) -> str:
+    text = str(value) if not isinstance(value, (list, tuple)) else "[" + ", ".join(map(str, value)) + "]"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _label(stage: object) -> str:

@@ -45,7 +45,8 @@ def cli_errors() -> Iterator[None]:
         yield
         sys.stdout.flush()  # so that a closed pipe shows up here, not later in click's handler
     except FpnscopeError as err:
-        say(f"error: {err.render(flag)}")
+        for line in err.render(flag).splitlines():  # a file's every problem, one line each
+            say(f"error: {line}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except KeyboardInterrupt:
         say("interrupted")

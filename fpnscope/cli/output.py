@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -45,15 +46,34 @@ def resolve_format(fmt: str | None, as_json: bool, output: str | None) -> str:
     return "table"
 
 
-def write_atomic(path: str, text: str) -> None:
+def write_out(path: str, text: str) -> None:
+    """Write ``text`` to ``path``: a regular file (or a new one, or the file a symlink names)
+    atomically; anything else (a FIFO, ``/dev/stdout``, a device) straight, as a shell would."""
+    try:
+        mode: int | None = os.stat(path).st_mode  # through symlinks, to what the path names
+    except OSError:
+        mode = None  # nothing there yet (or a dangling link): a new regular file
+    if mode is not None and not stat.S_ISREG(mode):
+        try:
+            with open(path, "w", encoding="utf-8") as out:
+                out.write(text)
+        except OSError as err:
+            raise ConfigError(f"--output {path}: cannot write: {err.strerror}") from None
+        return
+    # a symlink is followed to the file it names, which is replaced; the link stays
+    write_atomic(os.path.realpath(path) if os.path.islink(path) else path, text, shown=path)
+
+
+def write_atomic(path: str, text: str, shown: str | None = None) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
+    shown = shown or path
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise ConfigError(f"--output {path}: the folder {folder} does not exist")
+        raise ConfigError(f"--output {shown}: the folder {folder} does not exist")
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".fpnscope-", suffix=".tmp")
     except OSError as err:
-        raise ConfigError(f"--output {path}: cannot write in {folder}: {err.strerror}") from None
+        raise ConfigError(f"--output {shown}: cannot write in {folder}: {err.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
@@ -66,8 +86,27 @@ def write_atomic(path: str, text: str) -> None:
     except BaseException as err:
         os.unlink(tmp)
         if isinstance(err, OSError):
-            raise ConfigError(f"--output {path}: cannot write: {err.strerror}") from None
+            raise ConfigError(f"--output {shown}: cannot write: {err.strerror}") from None
         raise
+
+
+def piped(drawn: Any) -> str:
+    """The terminal view for a pipe or a file: as wide as its widest table needs (or ``COLUMNS``,
+    when set), with no trailing spaces."""
+    from rich.console import Console, Group
+    from rich.table import Table
+
+    from fpnscope.render.fit import Fit, natural_width
+
+    width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
+    if width is None:
+        probe = Console(width=1 << 12, file=io.StringIO())
+        parts = drawn.renderables if isinstance(drawn, Group) else [drawn]
+        tables = [p for p in parts if isinstance(p, (Table, Fit))]
+        width = max([100, *(natural_width(probe, t) for t in tables)])
+    recorder = Console(record=True, width=width, file=io.StringIO(), highlight=False)
+    recorder.print(drawn)
+    return "\n".join(line.rstrip() for line in recorder.export_text().splitlines()) + "\n"
 
 
 def emit(fmt: str, output: str | None, report: Any, title: str, view: Callable[[], Any] | None = None) -> None:
@@ -85,15 +124,21 @@ def emit(fmt: str, output: str | None, report: Any, title: str, view: Callable[[
     else:
         drawn = view() if view is not None else report.__rich__()
         if output is None:
-            console().print(drawn)
-            return
+            screen = console()
+            if screen.is_terminal:
+                screen.print(drawn)
+                return
+            text = piped(drawn)
         from rich.console import Console
 
-        recorder = Console(record=True, width=100, file=io.StringIO(), force_terminal=fmt == "svg", highlight=False)
-        recorder.print(drawn)
-        text = recorder.export_svg(title=title) if fmt == "svg" else recorder.export_text()
+        if fmt == "svg":
+            recorder = Console(record=True, width=100, file=io.StringIO(), force_terminal=True, highlight=False)
+            recorder.print(drawn)
+            text = recorder.export_svg(title=title)
+        else:
+            text = piped(drawn)
     if output is None:
         sys.stdout.write(text)
     else:
-        write_atomic(output, text)
+        write_out(output, text)
         print(f"wrote {output}", file=sys.stderr)

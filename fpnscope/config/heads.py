@@ -6,7 +6,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, PositiveInt, model_validator
 
-from fpnscope.config.base import LevelNames, Norm, PositiveInts, Strict
+from fpnscope.config.base import LevelNames, Norm, PositiveInts, Repeats, Strict, Width
 from fpnscope.config.code import AttributePath, CodeStage, InputForm
 
 
@@ -25,7 +25,7 @@ class RetinaHeadConfig(HeadBase):
     kind: Literal["retina"] = "retina"
     num_classes: PositiveInt = 80
     num_anchors: PositiveInt = 9
-    depth: PositiveInt = Field(default=4, description="convs in each tower")
+    depth: Repeats = Field(default=4, description="convs in each tower")
     norm: Norm = "none"
     gn_groups: PositiveInt = 32
     norm_per_level: bool = Field(default=False, description="a norm per level (EfficientDet); convs stay shared")
@@ -43,7 +43,7 @@ class SegHeadConfig(HeadBase):
     """UPerNet decode head: pyramid pooling on the top level, FPN fusion, concat at the finest level."""
 
     kind: Literal["seg"] = "seg"
-    channels: PositiveInt = 512
+    channels: Width = 512
     num_classes: PositiveInt = 150
     pool_scales: PositiveInts = (1, 2, 3, 6)
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1

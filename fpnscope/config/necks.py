@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal, get_args
 
 from pydantic import AfterValidator, Field, PositiveFloat, PositiveInt, model_validator
 
-from fpnscope.config.base import Act, InChannels, LevelNames, Norm, Strict, check_groups
+from fpnscope.config.base import Act, InChannels, LevelNames, Norm, Repeats, Strict, Width, check_groups
 from fpnscope.config.code import AttributePath, CodeStage, Declared, InputForm
 from fpnscope.config.kinds import NECKS, SIMPLE_FPN_SCALES
 from fpnscope.spec import NeckTraits
@@ -49,7 +49,7 @@ class FPNNeck(NeckBase):
 
     kind: Literal["fpn"] = "fpn"
     traits = NECKS["fpn"].traits
-    out_channels: PositiveInt = 256
+    out_channels: Width = 256
     upsample: Literal["nearest", "bilinear"] = "nearest"
     output_convs: bool = Field(default=True, description="3x3 'smooth' conv on every output level")
     fusion: Literal["sum", "weighted", "concat"] = Field(
@@ -81,8 +81,8 @@ class BiFPNNeck(NeckBase):
 
     kind: Literal["bifpn"] = "bifpn"
     traits = NECKS["bifpn"].traits
-    width: PositiveInt = Field(default=64, description="channels of every level (W)")
-    repeats: PositiveInt = Field(default=3, description="stacked BiFPN layers (D)")
+    width: Width = Field(default=64, description="channels of every level (W)")
+    repeats: Repeats = Field(default=3, description="stacked BiFPN layers (D)")
     fusion: Literal["fast", "softmax", "sum"] = "fast"
     separable: bool = Field(default=True, description="depthwise-separable 3x3 convs in every node")
     upsample: Literal["nearest", "bilinear"] = "nearest"
@@ -117,8 +117,8 @@ class YoloPANNeck(NeckBase):
     )
     width_multiple: PositiveFloat = 0.25
     depth_multiple: PositiveFloat = 0.33
-    max_channels: PositiveInt = 1024
-    repeats: PositiveInt = Field(default=3, description="C2f bottlenecks before depth_multiple")
+    max_channels: Width = 1024
+    repeats: Repeats = Field(default=3, description="C2f bottlenecks before depth_multiple")
     upsample: Literal["nearest", "bilinear"] = "nearest"
     norm: Norm = "bn"
     gn_groups: PositiveInt = 32
@@ -146,7 +146,7 @@ class SimpleFPNNeck(NeckBase):
 
     kind: Literal["simple_fpn"] = "simple_fpn"
     traits = NECKS["simple_fpn"].traits
-    out_channels: PositiveInt = 256
+    out_channels: Width = 256
     scale_factors: Annotated[tuple[Scale, ...], Field(min_length=1), AfterValidator(_known_scales)] = SIMPLE_FPN_SCALES
     norm: Literal["ln", "bn", "gn", "none"] = "ln"
     gn_groups: PositiveInt = 32
@@ -174,7 +174,7 @@ class ChannelMapperNeck(NeckBase):
 
     kind: Literal["channel_mapper"] = "channel_mapper"
     traits = NECKS["channel_mapper"].traits
-    out_channels: PositiveInt = 256
+    out_channels: Width = 256
     kernel_size: Literal[1, 3] = 1
     norm: Norm = "gn"
     gn_groups: PositiveInt = 32

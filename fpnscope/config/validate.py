@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -57,13 +57,52 @@ def key_path(loc: tuple[Any, ...], raw: Any, missing_key: bool = False) -> list[
     return path
 
 
+def model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The option model a pydantic ``loc`` points into: ``('neck', 'fpn')`` -> FPNNeck."""
+    node: Any = PresetConfig
+    for part in loc:
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = node.model_fields.get(str(part))
+            if field is None:
+                return None
+            node = field.annotation
+            continue
+        members = _models_in(node)
+        tagged = [m for m in members if m.model_fields.get("kind") and m.model_fields["kind"].default == part]
+        if tagged:
+            node = tagged[0]
+        elif len(members) == 1:
+            node = members[0]
+            field = node.model_fields.get(str(part))
+            node = field.annotation if field is not None else None
+        else:
+            return None
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return node
+    members = _models_in(node)
+    return members[0] if members else None
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The option models a field's type may hold (the members of a union, nested ones too)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
 def describe(error: Any, raw: dict[str, Any]) -> tuple[str, str]:
     """One pydantic error as (``key.path``, what is wrong and the fix)."""
     kind = error["type"]
     ctx = error.get("ctx") or {}
     loc = tuple(error["loc"])
-    if kind in ("unknown_key", "not_applicable"):  # reported on the mapping: the key completes the path
+    if kind == "not_applicable":  # reported on the mapping: the key completes the path
         loc += (ctx["key"],)
+    if kind == "extra_forbidden":
+        model = model_at(loc[:-1])
+        known = list(model.model_fields) if model is not None else []
+        hint = did_you_mean(str(loc[-1]), known, n=1) or ("valid keys: " + ", ".join(known) if known else "")
+        where = ".".join(key_path(loc, raw))
+        return where, f"unknown key '{loc[-1]}'" + (f" ({hint})" if hint else "")
     where = ".".join(key_path(loc, raw, missing_key=kind == "missing"))
     if kind == "union_tag_invalid":
         where = f"{where}.kind" if where else "kind"
@@ -71,7 +110,7 @@ def describe(error: Any, raw: dict[str, Any]) -> tuple[str, str]:
 
 
 def _message(error: Any, kind: str, ctx: dict[str, Any]) -> str:
-    if kind in ("unknown_key", "not_applicable"):
+    if kind == "not_applicable":
         return str(error["msg"])
     if kind == "union_tag_invalid":
         kinds = _QUOTED.findall(ctx.get("expected_tags", ""))

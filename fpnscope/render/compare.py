@@ -8,6 +8,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from fpnscope.render.fit import Fit
 from fpnscope.render.fmt import budget_value, input_text, metric_value, si
 from fpnscope.render.plain import PlainTable
 from fpnscope.render.tables import figure, right, spaced, table
@@ -46,7 +47,7 @@ def variants_table(report: CompareReport) -> Table:
     mixed = len(report.inputs) > 1
     figure_column = figure()  # a value and its delta stay on one line
     columns: list[tuple[str, dict[str, Any]]] = [
-        ("Variant", {"style": "bold", "no_wrap": True}),
+        ("Variant", {"style": "bold"}),
         ("Params", figure_column),
         ("MACs", figure_column),
         ("Memory", figure_column),
@@ -152,10 +153,10 @@ def bar_chart(report: CompareReport) -> Table:
 
 def view(report: CompareReport) -> Group:
     """The whole ``compare`` report as the terminal shows it."""
-    parts: list[Any] = [variants_table(report), stages_table(report)]
+    parts: list[Any] = [Fit(variants_table(report), drop=("Levels", "Memory")), Fit(stages_table(report))]
     levels = levels_table(report)
     if levels is not None:
-        parts.append(levels)
+        parts.append(Fit(levels))
     parts.append(bar_chart(report))
     if report.budgets:
         lines = Text()

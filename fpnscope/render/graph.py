@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from fpnscope.render.fit import Fit
 from fpnscope.render.fmt import shape
 from fpnscope.render.plain import PlainTable
 from fpnscope.render.tables import spaced, table
@@ -103,7 +104,7 @@ def view(report: GraphReport) -> Group:
         parts.append(Text(f"The lineage tree of each output is left out: {len(report.nodes)} nodes (more than "
                           f"{TREE_LIMIT}) would repeat shared paths many times; the table lists every node "
                           "with its inputs.", style="dim"))
-    parts.append(node_table(report))
+    parts.append(Fit(node_table(report), drop=("Level",)))
     parts.append(Text("Derived from the neck's forward on meta tensors: blocks of layers, fusions and resizes "
                       "as they ran.", style="dim"))
     return spaced(parts)

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from fpnscope.render.findings import findings_block
+from fpnscope.render.fit import Fit
 from fpnscope.render.fmt import shape, share, si, size_bytes
 from fpnscope.render.tables import level_table, right, spaced, table
 from fpnscope.reports.inspect import STAGES, InspectReport
@@ -137,7 +138,7 @@ def _levels(title: str, report: InspectReport, stage: str) -> Any:
         line = Text(title, style="bold")
         line.append(f"  not measured: the {stopped}'s forward raised (see the forward-error finding below)", style="yellow")
         return line
-    return level_table(title, levels, with_sources=stage == "neck", keys=any(lvl.key for lvl in levels))
+    return Fit(level_table(title, levels, with_sources=stage == "neck", keys=any(lvl.key for lvl in levels)))
 
 
 def view(report: InspectReport, strict: bool = False) -> Group:
@@ -147,6 +148,8 @@ def view(report: InspectReport, strict: bool = False) -> Group:
     head.append(m.name, style="bold")
     if m.description:
         head.append(f"  {m.description}", style="dim")
+    if m.overridden:
+        head.append(f"\nbuilt with {', '.join(m.overridden)} (over what the description says)", style="yellow")
     head.append(f"\n{m.parts_of}: " if m.parts_of else "\n")
     head.append(f"{m.backbone} → {m.neck}" + (f" → {m.head}" if m.head else ""))
     head.append(f" · input {i.batch}×{i.channels}×{i.height}×{i.width}")
@@ -159,7 +162,7 @@ def view(report: InspectReport, strict: bool = False) -> Group:
     parts.insert(0, head)
     if report.head_outputs:
         parts.append(head_table(report))
-    parts.append(cost_table(report))
+    parts.append(Fit(cost_table(report), drop=("Element-wise ops", "Params %", "MACs %")))
     if report.memory is not None:
         mem = report.memory
         line = Text("Memory  ", style="bold")
@@ -169,7 +172,7 @@ def view(report: InspectReport, strict: bool = False) -> Group:
         line.append(f"\n        {mem.method}, fp32", style="dim")
         parts.append(line)
     if report.level_costs:
-        parts.append(level_cost_table(report))
+        parts.append(Fit(level_cost_table(report), drop=("Share",)))
     notes = Text()
     if report.not_counted:
         listed = ", ".join(f"{n.op} ×{n.calls}" for n in report.not_counted)
@@ -187,7 +190,7 @@ def view(report: InspectReport, strict: bool = False) -> Group:
         notes.rstrip()
         parts.append(notes)
     if report.modules:
-        parts.append(module_table(report))
+        parts.append(Fit(module_table(report), drop=("Type", "Calls", "MACs %")))
     parts.append(findings_block(report.diagnostics, strict))
     return spaced(parts)
 

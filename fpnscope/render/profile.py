@@ -8,6 +8,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from fpnscope.render.fit import Fit
 from fpnscope.render.fmt import si, size_bytes
 from fpnscope.render.tables import figure, right, spaced, table
 from fpnscope.reports.profile import ProfilePoint, ProfileReport, StageProfile
@@ -86,11 +87,12 @@ def sweep_table(report: ProfileReport) -> Table:
         ("Stages ms", right()),
         peak,
     )
+    notes = []
     for point in report.points:
         label = f"{point.height}×{point.width}"
         if point.status != "ok":
-            out.add_row(label, str(point.batch), Text(point.status.upper(), style="bold red"),
-                          Text(point.message or "", style="dim"), "", "", "", "")
+            out.add_row(label, str(point.batch), Text(point.status.upper(), style="bold red"), "—", "—", "—", "", "—")
+            notes.append(f"{point.status.upper()} at {label}, batch {point.batch}: {point.message or 'no message'}.")
             continue
         model = point.stages["model"]
         parts = [point.stages.get(s) for s in ("backbone", "neck", "head")]
@@ -100,8 +102,8 @@ def sweep_table(report: ProfileReport) -> Table:
             f"{_ms(model.timing.p10_ms)}–{_ms(model.timing.p90_ms)}",
             f"{model.throughput_ips:,.1f}", _tflops(model), split, _memory(model, measured),
         )
-    out.caption = ("Stages ms: the median of each stage on its own, backbone / neck / head (no head: backbone / "
-                     "neck). --json has every stage of every point.")
+    out.caption = " ".join([*notes, "Stages ms: the median of each stage on its own, backbone / neck / head (no head: "
+                            "backbone / neck). --json has every stage of every point."])
     return out
 
 
@@ -121,11 +123,11 @@ def view(report: ProfileReport) -> Group:
     parts: list[Any] = [head]
     ok = [p for p in report.points if p.status == "ok"]
     if len(report.points) == 1 and ok:
-        parts.append(stage_table(ok[0], s.mode))
+        parts.append(Fit(stage_table(ok[0], s.mode), drop=("p10–p90 ms", "TFLOP/s")))
         if ok[0].params_bytes is not None:
             parts.append(Text(f"Parameters and buffers: {size_bytes(ok[0].params_bytes)}", style="dim"))
     else:
-        parts.append(sweep_table(report))
+        parts.append(Fit(sweep_table(report), drop=("Stages ms", "p10–p90 ms", "TFLOP/s")))
     for point in report.points:
         if point.compile_seconds is not None:
             parts.append(Text(f"torch.compile: {point.compile_seconds:.1f} s at {point.batch}×{point.height}×{point.width} "

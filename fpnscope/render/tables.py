@@ -11,6 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from fpnscope.render.fit import Fit
 from fpnscope.render.fmt import shape
 from fpnscope.reports.inspect import Level
 
@@ -27,7 +28,8 @@ def table(title: str, *columns: tuple[str, dict[str, Any]]) -> Table:
         pad_edge=False,
     )
     for name, opts in columns:
-        out.add_column(name, **opts)
+        # a text column folds rather than ending in an ellipsis; figures are no_wrap (see Fit)
+        out.add_column(name, **({"overflow": "fold"} | opts if not opts.get("no_wrap") else opts))
     return out
 
 
@@ -47,6 +49,7 @@ def spaced(parts: Sequence[RenderableType]) -> Group:
     items: list[RenderableType] = []
     for i, part in enumerate(parts):
         prev = parts[i - 1] if i else None
+        prev = prev.table if isinstance(prev, Fit) else prev
         if prev is not None and not (isinstance(prev, Table) and not prev.caption):
             items.append(Text(""))
         items.append(part)
@@ -55,7 +58,8 @@ def spaced(parts: Sequence[RenderableType]) -> Group:
 
 def level_table(title: str, levels: Iterable[Level], with_sources: bool = False, keys: bool = False) -> Table:
     """Name, shape, stride, channels (the key a dict gave each map, and which inputs fed it)."""
-    columns = [("Level", {"style": "bold"}), ("Shape (N×C×H×W)", {}), ("Stride", right()), ("Channels", right())]
+    columns: list[tuple[str, dict[str, Any]]] = [("Level", {"style": "bold", "no_wrap": True}), ("Shape (N×C×H×W)", {"no_wrap": True}),
+               ("Stride", right() | {"no_wrap": True}), ("Channels", right() | {"no_wrap": True})]
     if keys:
         columns.insert(1, ("Key", {"style": "dim"}))
     if with_sources:

@@ -51,6 +51,13 @@ class Budget:
         if unit.endswith("iB") and metric != "memory" or unit == "ms" and metric != "latency":
             quantity = "memory" if unit != "ms" else "latency"
             raise ConfigError(f"«fail_on» {text!r}: {unit} is a unit of {quantity}, not {metric}", option="fail_on")
+        if unit == "" and metric in ("params", "macs", "flops", "memory"):
+            bare = number.lstrip("+-")
+            big = "GiB" if metric == "memory" else "G"
+            raise ConfigError(
+                f"«fail_on» {text!r}: a bare {bare} on {metric} is {bare} {'bytes' if metric == 'memory' else metric}, "
+                f"surely not what is meant; write {metric}{op}+{bare}% (against the first variant) or "
+                f"{metric}{op}{bare}{big} (an absolute limit)", option="fail_on")
         relative = unit == "%"
         scale = 1.0 if relative or unit == "ms" else _SUFFIX[unit]
         return cls(text.strip(), metric, op, float(number) * scale, relative)

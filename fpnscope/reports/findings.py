@@ -57,6 +57,19 @@ class MinInput:
 
 
 @dataclass(frozen=True)
+class SetInput:
+    """Use the input ``height`` × ``width``: found by trying the sizes around the one given."""
+
+    height: int
+    width: int
+    kind: Literal["set-input"] = "set-input"
+
+    @property
+    def patch(self) -> dict[str, Any]:
+        return {"input": {"height": self.height, "width": self.width}}
+
+
+@dataclass(frozen=True)
 class EditCode:
     """Change a line of the user's code: ``code`` is what to write there, ``why`` says why. Not
     mechanical: it carries no YAML keys."""
@@ -72,8 +85,8 @@ class EditCode:
         return {}
 
 
-Fix = SetKeys | PadInput | MinInput | EditCode
-INPUT_FIXES = (PadInput, MinInput)
+Fix = SetKeys | PadInput | MinInput | SetInput | EditCode
+INPUT_FIXES = (PadInput, MinInput, SetInput)
 
 
 @dataclass(frozen=True)

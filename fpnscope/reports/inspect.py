@@ -3,10 +3,10 @@
 JSON contract (stable keys; more may be added):
 
 - ``schema_version``, ``tool``: {name, version, command}
-
 - ``input``: {batch, channels, height, width}
-- ``backbone_levels`` / ``levels``: lists of {name, shape, stride, channels}; pyramid levels also
-  carry ``sources``, the backbone levels that fed them
+- ``backbone_levels`` / ``levels``: lists of {name, shape, stride, channels, key}; ``key`` is what a
+  stage returning a dict called the map (else null); pyramid levels also carry ``sources``, the
+  backbone levels that fed them
 - ``params`` / ``macs`` / ``flops`` / ``elementwise_ops``: {total, backbone, neck, head}; ``head`` is
   null when the model has no head. MACs are multiply-accumulates of conv / linear / matmul, FLOPs =
   2 x MACs; element-wise ops (adds, resizes, pooling, norms, activations) are counted apart.
@@ -19,8 +19,10 @@ JSON contract (stable keys; more may be added):
 - ``not_counted``: ops with no cost formula, {op, calls, modules}
 - ``diagnostics``: list of {severity, code, level, message, hint, fix, check, facts, fixes}; ``fix``
   holds the YAML keys to write when the fix is mechanical, ``fixes`` the typed fixes ({kind:
-  set-keys | pad-input | min-input | edit-code, ...}), ``facts`` what the check measured; ``corrected`` merges
-  every fix into one patch
+  set-keys | pad-input | min-input | set-input | edit-code, ...}), ``facts`` what the check
+  measured; ``corrected`` merges every fix into one patch
+- ``stopped_at``: the stage whose forward raised (its ``forward-error`` finding says why), else null
+- ``notes``: how the model was built when not as asked (on the CPU, say)
 - ``modules`` (with ``--depth``), ``device``, ``model``, ``crosscheck`` (with ``--flops-backend``)
 """
 
@@ -30,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 from fpnscope.reports.common import Displayable, header
+from fpnscope.reports.details import CrossCheck, DeviceInfo, InputInfo, MemoryInfo, ModelInfo, ModuleRow, NotCounted
 from fpnscope.reports.findings import Finding, merge_fixes
 from fpnscope.spec import LevelSpec
 
@@ -116,85 +119,6 @@ class HeadOutput:
 
     name: str
     shape: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class ModuleRow:
-    """One line of the per-module breakdown."""
-
-    name: str
-    type: str
-    depth: int
-    params: int
-    macs: int
-    elementwise: int
-    calls: int
-    shape: str
-
-
-@dataclass(frozen=True)
-class NotCounted:
-    """An op with no cost formula: reported, never costed as zero."""
-
-    op: str
-    calls: int
-    modules: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CrossCheck:
-    """MACs from another counter on the same model, beside fpnscope's own."""
-
-    backend: str
-    device: str
-    macs: int  # the other tool's multiply-accumulates of conv / linear / matmul
-    ours: int
-    by_operator: dict[str, int]
-    skipped: dict[str, int]  # ops the other tool did not count, with call counts
-
-    @property
-    def delta(self) -> float:
-        """Relative difference of ours against theirs."""
-        return (self.ours - self.macs) / self.macs if self.macs else 0.0
-
-
-@dataclass(frozen=True)
-class MemoryInfo:
-    """Bytes of parameters (and buffers) and the peak of live activations in one forward pass."""
-
-    params_bytes: int
-    activations_peak_bytes: int  # tracked from every storage the forward creates
-    method: str  # how the peak was found, e.g. "estimated on the meta device"
-
-    @property
-    def total_bytes(self) -> int:
-        return self.params_bytes + self.activations_peak_bytes
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    description: str
-    source: str
-    backbone: str
-    neck: str
-    head: str | None
-    parts_of: str | None = None  # the whole model the stages are parts of (its target)
-
-
-@dataclass(frozen=True)
-class InputInfo:
-    batch: int
-    channels: int
-    height: int
-    width: int
-
-
-@dataclass(frozen=True)
-class DeviceInfo:
-    requested: str
-    used: str
-    note: str | None = None
 
 
 @dataclass
@@ -298,3 +222,7 @@ class InspectReport(Displayable):
             "stopped_at": self.stopped_at,
             "notes": list(self.notes),
         }
+
+
+__all__ = ["STAGES", "ByStage", "CrossCheck", "DeviceInfo", "HeadOutput", "InputInfo", "InspectReport", "Level",
+           "LevelCost", "MemoryInfo", "ModelInfo", "ModuleRow", "NotCounted", "StageCost"]

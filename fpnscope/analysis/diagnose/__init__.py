@@ -33,6 +33,9 @@ def diagnose(cfg: PresetConfig, run: Measurement) -> list[Finding]:
     """Every alignment check on one measured forward pass, errors first."""
     hw = (cfg.input.height, cfg.input.width)
     neck, traits = cfg.neck, cfg.neck.traits
+    if run.failure is not None and run.stopped_at == "backbone":  # nothing measured to check: the failure is it
+        coarsest = max((s.stride for s in run.declared or ()), default=32)
+        return [crash_finding(run.failure, hw, coarsest, cfg.backbone)]
     source = _declaration_source(cfg)
     findings = check_declared(run.declared, run.raw_backbone_levels, source, keys=source.startswith("backbone."))
     findings += check_order(run.raw_backbone_levels)

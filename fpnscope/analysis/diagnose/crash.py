@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import math
+from pathlib import Path
 from typing import Any
 
 from fpnscope.analysis.diagnose.alignment import pad_fix
@@ -118,9 +119,18 @@ def crash_finding(failure: ForwardFailure, hw: tuple[int, int], coarsest: int, s
         if problem.rule in ("broadcast", "concat") and dim in (2, 3) and rank == 4:
             facts["explained"] = explain_sizes(hw[dim - 2], problem.sizes)
             edit = _size_fix(failure)
-            fixes += [edit] if edit is not None else []
-            fixes.append(pad_fix(hw, coarsest))
+            fixes += [edit] if edit is not None and not _library(edit.file) else []
         given = getattr(stage, "kwargs", {}).get("in_channels") if getattr(stage, "kind", "") == "python" else None
         if problem.rule == "channels" and given is not None and given != "auto":
             fixes.append(SetKeys({failure.stage: {"kwargs": {"in_channels": "auto"}}}))
+    if getattr(stage, "kind", "") == "timm" and getattr(stage, "img_size", "") is None and failure.stage == "backbone":
+        # timm builds ViT-like models for one input size; img_size: auto builds them for this one
+        fixes.append(SetKeys({"backbone": {"img_size": "auto"}}))
+    if pad_fix(hw, coarsest).patch["input"] != {"height": hw[0], "width": hw[1]}:
+        fixes.append(pad_fix(hw, coarsest))  # each is proposed only once the analysis with it has run (verify)
     return finding("forward-error", "error", level, facts, fixes)
+
+
+def _library(file: str) -> bool:
+    """Code installed as a library: its lines are not the user's to change."""
+    return any(part in ("site-packages", "dist-packages") for part in Path(file).parts)

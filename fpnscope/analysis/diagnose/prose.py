@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from fpnscope.reports.findings import EditCode, Finding, Fix, PadInput, Severity
+from fpnscope.reports.findings import EditCode, Finding, Fix, PadInput, SetInput, SetKeys, Severity
 from fpnscope.suggest import did_you_mean
 
 Facts = Mapping[str, Any]
@@ -41,9 +41,15 @@ def rewrite(found: Finding, fixes: Sequence[Fix]) -> Finding:
     return finding(found.check, found.severity, found.level, found.facts, fixes)
 
 
-def _pad(fixes: Sequence[Fix]) -> str:
-    pad = next(f for f in fixes if isinstance(f, PadInput))
-    return f"pad the input to {pad.height}x{pad.width} (a multiple of {pad.multiple}) and every level lines up"
+def _pad(fixes: Sequence[Fix], facts: Facts | None = None) -> str:
+    """The input that lines every level up, or why no input is proposed."""
+    for fix in fixes:
+        if isinstance(fix, PadInput):
+            return f"pad the input to {fix.height}x{fix.width} (a multiple of {fix.multiple}) and every level lines up"
+        if isinstance(fix, SetInput):
+            return f"use an input of {fix.height}x{fix.width}, with which every level lines up (checked)"
+    why = (facts or {}).get("unfixable_by_input") or "no input lines every level up"
+    return f"{why}: resize to the exact size of the map it meets (size=...) rather than by a factor"
 
 
 # --- channels -------------------------------------------------------------------------------------
@@ -132,8 +138,11 @@ def _shared(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
 
 @_writes("odd-stride", "stride-mismatch")
 def _odd(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    return (f"stride {facts['stride']} is not a power of two; its level has no P-index and ×2 up- and "
-            "downsampling between levels cannot line up", "use a backbone whose levels halve in size, or check its strides")
+    levels = facts.get("levels") or []
+    which = f" ({', '.join(levels)})" if len(levels) > 1 else ""
+    return (f"stride {facts['stride']}{which} is not a power of two; {'these levels have' if which else 'its level has'} "
+            "no P-index and ×2 up- and downsampling between levels cannot line up",
+            "use a backbone whose levels halve in size, or check its strides")
 
 
 @_writes("not-doubling", "stride-mismatch")
@@ -158,13 +167,13 @@ def _fusion(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
            else "adds a stride-2 conv's output without resizing")
     return ("; ".join(problems),
             f"this runs (fpnscope's necks resize to the exact size) but code that {how} fails with 'The size of "
-            f"tensor a ({first['want']}) must match the size of tensor b ({first['got']})'; " + _pad(fixes))
+            f"tensor a ({first['want']}) must match the size of tensor b ({first['got']})'; " + _pad(fixes, facts))
 
 
 @_writes("rounding", "fusion-misalignment")
 def _rounding(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
     return (f"levels are rounded differently: {', '.join(facts['down'])} round down, {', '.join(facts['up'])} round "
-            "up, so their grids do not nest (anchors and box coordinates drift by a pixel between them)", _pad(fixes))
+            "up, so their grids do not nest (anchors and box coordinates drift by a pixel between them)", _pad(fixes, facts))
 
 
 @_writes("too-small", "level-too-small")
@@ -177,6 +186,8 @@ def _too_small(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
         sides = [f"{in_h}×{in_w} input"]
     message = f"{facts['level']} is {height}×{width}" + (f": its stride {stride} is larger than the {sides[0]}"
                                                           if sides else "")
+    if facts.get("unfixable_by_input"):
+        return message, f"a level this small carries almost no spatial information; {facts['unfixable_by_input']}: use fewer levels"
     return message, (f"a level this small carries almost no spatial information; use an input of at least "
                      f"{2 * facts['stride']} pixels a side, or fewer levels")
 
@@ -227,6 +238,11 @@ def _forward_hint(facts: Facts, fixes: Sequence[Fix]) -> str:
         elif isinstance(fix, PadInput):
             parts.append(f"pad the input to {fix.height}x{fix.width} (a multiple of {fix.multiple}), with which "
                          "the forward runs (checked)")
+        elif isinstance(fix, SetInput):
+            parts.append(f"use an input of {fix.height}x{fix.width}, with which the forward runs (checked)")
+        elif isinstance(fix, SetKeys) and "img_size" in fix.keys.get("backbone", {}):
+            parts.append("timm builds this model for one input size: add img_size: auto to the backbone to build "
+                         "it for this one")
         elif fix.kind == "set-keys":
             parts.append(f"give the {facts['stage']} in_channels: auto in its kwargs (fpnscope then passes the "
                          "measured channels)")
@@ -234,7 +250,7 @@ def _forward_hint(facts: Facts, fixes: Sequence[Fix]) -> str:
         sizes = facts.get("sizes") or []
         if len(sizes) > 1:
             parts.insert(0, f"build {facts['module']} with {sizes[1]} input channels")
-    if facts.get("explained") and not any(isinstance(f, PadInput) for f in fixes):
+    if facts.get("explained") and not any(isinstance(f, (PadInput, SetInput)) for f in fixes):
         parts.append("no padded input makes this forward run (checked): resizing to the exact size is the fix")
     if facts.get("rule") in ("elements", "elements-multiple"):
         parts.append("reshape by the input's own size (x.flatten(1), or view(x.shape[0], -1)), or size what "

@@ -65,9 +65,13 @@ def check_order(measured: Sequence[Level]) -> list[Finding]:
     for stride, count in seen.items():
         if count > 1:
             findings.append(finding("shared-stride", "warning", None, {"stride": stride, "count": count}))
+    odd: dict[int, list[str]] = {}
     for lvl in measured:
         if not is_power_of_two(lvl.stride):
-            findings.append(finding("odd-stride", "warning", lvl.name, {"stride": lvl.stride}))
+            odd.setdefault(lvl.stride, []).append(lvl.name)
+    for stride, names in odd.items():  # said once per stride, however many levels share it
+        findings.append(finding("odd-stride", "warning", names[0] if len(names) == 1 else None,
+                                {"stride": stride, "levels": names}))
     return findings
 
 

@@ -12,12 +12,15 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.utils._python_dispatch import _disable_current_modes
 
 from fpnscope.analysis.measure.build import build_on
 from fpnscope.analysis.measure.counter import CostCounter
 from fpnscope.analysis.measure.device import make_input
 from fpnscope.analysis.measure.forward import ForwardFailure, StageFailed, call_stage
+from fpnscope.analysis.measure.geometry import explained_stride, explains, grown_stride, within_border
 from fpnscope.analysis.measure.levels import finest_first, measure_levels
+from fpnscope.analysis.measure.provenance import IMAGE
 from fpnscope.config.schema import PresetConfig
 from fpnscope.models.assemble import build_backbone
 from fpnscope.models.code import build_whole
@@ -43,6 +46,7 @@ class BackboneRun:
     whole: nn.Module | None = None  # the model the stages are parts of, if they are
     notes: list[str] = field(default_factory=list)
     failure: ForwardFailure | None = None  # the backbone's forward raised: no levels
+    known: dict[tuple[int, int], int] = field(default_factory=dict)  # sizes whose stride their growth told
 
 
 class BackboneCache:
@@ -84,6 +88,40 @@ def keyed(levels: list[Level], keys: list[str] | None) -> list[Level]:
     return levels if keys is None else [replace(lvl, key=key) for lvl, key in zip(levels, keys)]
 
 
+def _sizes(maps: list[Any]) -> list[tuple[int, int]]:
+    return [(int(m.shape[-2]), int(m.shape[-1])) for m in maps if isinstance(m, Tensor) and m.dim() == 4]
+
+
+def _strides_by_growth(
+    backbone: nn.Module, x: Tensor, raw: list[Any], declared: list[int] | None, hw: tuple[int, int]
+) -> dict[tuple[int, int], int]:
+    """Strides of the levels whose size no stride explains by rounding (unpadded convolutions lose
+    border pixels: Inception at 299 gives 35 at stride 8): from how each level grows when the input
+    grows by a whole number of every stride. A model that takes one input size only keeps its
+    declared stride when that explains the size within the border's loss."""
+    sizes = _sizes(raw)
+    odd = [i for i, size in enumerate(sizes) if (explains(hw, size, declared[i]) if declared else
+                                                  explained_stride(hw, size) is not None) is False]
+    if not odd:
+        return {}
+    step = max([*(declared or []), 32])
+    step = 1 << (step - 1).bit_length()  # a power of two: a whole number of every power-of-two stride
+    bigger = x.new_empty(x.shape[0], x.shape[1], hw[0] + step, hw[1] + step)
+    try:
+        with torch.no_grad(), _disable_current_modes():  # a probe: neither cost nor memory of the analysis
+            grown = _sizes(as_maps(backbone(bigger))[0])
+    except Exception:
+        grown = []
+    known = {}
+    for i in odd:
+        stride = grown_stride(sizes[i], grown[i], (step, step)) if len(grown) == len(sizes) else None
+        if stride is None and declared and within_border(hw, sizes[i], declared[i]):
+            stride = declared[i]
+        if stride is not None:
+            known[sizes[i]] = stride
+    return known
+
+
 def run_backbone(
     cfg: PresetConfig, device: torch.device, base_dir: Path | None, cache: BackboneCache | None = None
 ) -> BackboneRun:
@@ -110,16 +148,19 @@ def run_backbone(
         counter.watch(backbone, "backbone")
         if counter.live is not None:
             counter.live.track(x)  # the input batch is live memory too
+        counter.tag(x, IMAGE)
         try:
             raw, keys = as_maps(call_stage("backbone", backbone, x, counter, device, hw, modules))
         except StageFailed as stopped:
             raw, keys, failure = [], None, stopped.failure
-    raw_levels = measure_levels(raw, hw, "C", stage="backbone", declared=[d.stride for d in declared] if declared else None)
-    raw_levels = keyed(raw_levels, keys)
+    strides = [d.stride for d in declared] if declared and len(declared) == len(raw) else None
+    known = _strides_by_growth(backbone, x, raw, strides, hw)
+    raw_levels = keyed(measure_levels(raw, hw, "C", stage="backbone", declared=strides, known=known), keys)
     order = sorted(range(len(raw_levels)), key=lambda i: raw_levels[i].stride)
     feats, levels = finest_first(raw, raw_levels)
     sorted_keys = [keys[i] for i in order] if keys is not None else None
-    run = BackboneRun(backbone, declared, x, feats, sorted_keys, order, raw_levels, levels, counter, whole, notes, failure)
+    run = BackboneRun(backbone, declared, x, feats, sorted_keys, order, raw_levels, levels, counter, whole, notes, failure,
+                      known)
     if cache is not None and device.type == "meta" and failure is None:
         cache.put(key, run)
     return run

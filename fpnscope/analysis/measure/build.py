@@ -67,8 +67,9 @@ def build_on(device: torch.device, what: str, fn: Callable[..., Any], *args: Any
     needed, available = registered[0], available_bytes(torch.device("cpu"))
     if available is not None and needed > available:
         raise ConfigError(
-            f"{what} needs real tensors ({reason(first)}{at}), and the {size_bytes(needed)} of parameters it made "
-            f"before it stopped do not fit in the {size_bytes(available)} the CPU has; it was not built", option="device"
+            f"{what} could not be built on meta ({reason(first)}{at}), and the {size_bytes(needed)} of parameters "
+            f"it made before it stopped would not fit in the {size_bytes(available)} the CPU has, so it was not "
+            "built there either", option="device"
         )
     try:
         with torch.device("cpu"), _disable_current_modes():

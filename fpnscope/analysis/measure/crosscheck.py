@@ -43,7 +43,7 @@ def fvcore_crosscheck(cfg: PresetConfig, run: Measurement, base_dir: Path | None
         backend="fvcore",
         device="cpu",
         macs=theirs,
-        ours=run.counter.total("backbone").macs + run.counter.total("neck").macs,
+        ours=run.counter.total("").macs,  # the whole model, as fvcore traced it: every stage, the head's too
         by_operator=by_operator,
         skipped=skipped,
     )

@@ -89,13 +89,13 @@ def call_stage(
         names = {id(p): f"{path}.{name}" for path, m in modules.items() for name, p in m.named_parameters(recurse=False)}
         operands: list[Operand] = []
         tensors: list[torch.Tensor] = op.operands if op is not None else []
+        where = op.module if op is not None else counter.module
         for tensor in tensors:
             if id(tensor) in names:
                 shape = tuple(int(d) for d in tensor.shape)
                 operands.append(Operand(shape, f"the parameter {names[id(tensor)]}", None, None, ()))
             else:
-                operands.append(operand(tensor, counter.provenance, hw, prefix, modules))
-        where = op.module if op is not None else counter.module
+                operands.append(operand(tensor, counter.provenance, hw, prefix, modules, where))
         source = (op.source if op is not None else None) or raised_at(err)
         failure = ForwardFailure(stage, str(device), reason(err), where, source, op, operands,
                                  _module_info(modules.get(where)))

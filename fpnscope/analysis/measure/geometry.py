@@ -44,6 +44,40 @@ def infer_stride(in_size: tuple[int, int], out_size: tuple[int, int], prefer: in
     return min(others, key=lambda s: abs(s - ratio)) if others else near
 
 
+def explains(in_size: tuple[int, int], out_size: tuple[int, int], stride: int) -> bool:
+    """Whether ``stride`` gives ``out_size`` from ``in_size`` by rounding down or up on both sides.
+
+    >>> explains((299, 299), (35, 35), 8), explains((800, 1333), (100, 167), 8)
+    (False, True)
+    """
+    return stride > 0 and all(n in (size // stride, -(-size // stride)) for size, n in zip(in_size, out_size))
+
+
+def within_border(in_size: tuple[int, int], out_size: tuple[int, int], stride: int, loss: float = 5.0) -> bool:
+    """Whether ``stride`` explains ``out_size`` once a few border pixels are lost to unpadded
+    convolutions (Inception: 299 gives 35 at stride 8): ``H/s - loss <= h <= ceil(H/s)``.
+
+    >>> within_border((299, 299), (35, 35), 8), within_border((299, 299), (35, 35), 16)
+    (True, False)
+    """
+    return stride > 0 and all(size / stride - loss <= n <= -(-size // stride) for size, n in zip(in_size, out_size))
+
+
+def grown_stride(sizes: tuple[int, int], other: tuple[int, int], step: tuple[int, int]) -> int | None:
+    """The stride a level's growth gives: ``step`` more input pixels make ``other - sizes`` more
+    level pixels, on both sides alike; None when the growth is not a whole stride.
+
+    >>> grown_stride((35, 35), (39, 39), (32, 32)), grown_stride((35, 35), (36, 37), (32, 32))
+    (8, None)
+    """
+    strides = set()
+    for a, b, step_ in zip(sizes, other, step):
+        if b <= a or step_ % (b - a):
+            return None
+        strides.add(step_ // (b - a))
+    return strides.pop() if len(strides) == 1 else None
+
+
 def explained_stride(in_size: tuple[int, int], out_size: tuple[int, int]) -> int | None:
     """The integer stride that maps ``in_size`` to ``out_size`` by floor or ceil, else None.
 

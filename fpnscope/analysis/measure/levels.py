@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from torch import Tensor
@@ -20,9 +20,11 @@ def measure_levels(
     sources: Sequence[Sequence[str]] = (),
     stage: str = "backbone",
     declared: Sequence[int] | None = None,
+    known: Mapping[tuple[int, int], int] | None = None,
 ) -> list[Level]:
     """One Level per NCHW map; its stride is inferred from the input size (``declared`` strides,
-    one per map, settle sizes that several strides explain, as on tiny inputs).
+    one per map, settle sizes that several strides explain, as on tiny inputs). ``known`` sizes
+    have a stride found otherwise (from how they grow with the input): it is taken as it is.
 
     >>> import torch
     >>> measure_levels([torch.empty(1, 256, 25, 42, device="meta")], (800, 1333), "P")
@@ -37,7 +39,8 @@ def measure_levels(
                 "a list (or dict) of 4-d maps"
             )
         prefer = declared[i] if declared is not None and len(declared) == len(feats) else None
-        stride = infer_stride(input_hw, (int(feat.shape[-2]), int(feat.shape[-1])), prefer)
+        size = (int(feat.shape[-2]), int(feat.shape[-1]))
+        stride = known[size] if known and size in known else infer_stride(input_hw, size, prefer)
         levels.append(
             Level(
                 name=level_name(prefix, stride),

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from fpnscope.analysis.measure.geometry import stride_of_shape
 from fpnscope.analysis.measure.modules import describe
-from fpnscope.analysis.measure.provenance import Provenance
+from fpnscope.analysis.measure.provenance import IMAGE, Provenance
 from fpnscope.spec import level_name
 
 _RESIZES = ("upsample", "_upsample", "interpolate", "grid_sampler")
@@ -29,19 +29,23 @@ class Operand:
 
 def _level(hw: tuple[int, int], shape: tuple[int, ...], prefix: str) -> tuple[str | None, int | None]:
     stride = stride_of_shape(hw, shape, loose=False) if len(shape) == 4 else None
-    return (level_name(prefix, stride), stride) if stride else (None, None)
+    # stride 1 is not named: besides the image, what has the input's own size is as often a
+    # (B, heads, N, N) attention score whose N tokens happen to equal the input's side (LeViT at 256)
+    return (level_name(prefix, stride), stride) if stride and stride > 1 else (None, None)
 
 
 def operand(
-    tensor: Tensor, provenance: Provenance, hw: tuple[int, int], prefix: str, modules: Mapping[str, nn.Module]
+    tensor: Tensor, provenance: Provenance, hw: tuple[int, int], prefix: str, modules: Mapping[str, nn.Module],
+    here: str | None = None,
 ) -> Operand:
-    """Describe ``tensor`` from what made it: an input level, a resize, a module, another op."""
+    """Describe ``tensor`` from what made it: an input level, a resize, a module, another op (an
+    op of ``here``, the module that failed, is named by the op alone: the report names the module)."""
     shape = tuple(int(d) for d in tensor.shape)
     sources = tuple(sorted(provenance.tags(tensor)))
     named = provenance.input_level(tensor)
     if named is not None:
         stride = _level(hw, shape, prefix)[1]
-        return Operand(shape, named, named, stride, sources)
+        return Operand(shape, named, None if named == IMAGE else named, stride, sources)
     level, stride = _level(hw, shape, prefix)
     made = provenance.producer(tensor)
     if made is None:
@@ -49,7 +53,10 @@ def operand(
     src_level = _level(hw, made.source_shape, prefix)[0] if made.source_shape else None
     if made.source_is_input and made.source_tags:
         src_level = next(iter(made.source_tags))
-    of = f" of {src_level}" if src_level else (f" of {', '.join(sources)}" if sources else "")
+    if src_level == IMAGE or (src_level is None and IMAGE in sources):
+        src_level = None  # named by the op alone: "of the input image" says nothing
+    levels = [tag for tag in sources if tag != IMAGE]
+    of = f" of {src_level}" if src_level else (f" of {', '.join(levels)}" if levels else "")
     if made.op.startswith(_RESIZES) and len(made.source_shape) == 4 and len(shape) == 4:
         (h, w), (big_h, big_w) = made.source_shape[-2:], shape[-2:]
         factor = big_h / h if h else 0.0
@@ -60,5 +67,5 @@ def operand(
     elif made.module in modules and not list(modules[made.module].children()):
         what = f"{made.module} ({describe(modules[made.module])}){of}"
     else:
-        what = f"{made.op}{' in ' + made.module if made.module else ''}{of}"
+        what = f"{made.op}{' in ' + made.module if made.module and made.module != here else ''}{of}"
     return Operand(shape, what, level, stride, sources)

@@ -11,6 +11,8 @@ from torch import Tensor
 from torch.utils._pytree import tree_flatten
 from torch.utils.weak import WeakTensorKeyDictionary
 
+IMAGE = "the input image"  # the tag of the batch the backbone is given
+
 
 @dataclass(frozen=True)
 class Producer:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from fpnscope.analysis.measure.backbone import BackboneCache, BackboneRun, keyed, run_backbone
 from fpnscope.analysis.measure.build import build_on
@@ -124,8 +124,12 @@ def measure(
         counter.absorb(bb.counter)
         specs = [lvl.spec for lvl in backbone_levels]
         indices = select_levels(cfg.neck.in_features, specs, "neck.in_features", cfg.neck.traits.default_levels) if specs else []
-        (neck, neck_specs), note = build_on(device, "the neck", build_neck, cfg.neck, [specs[i] for i in indices], context)
-        notes += [note] if note else []
+        if bb.failure is None:
+            (neck, neck_specs), note = build_on(device, "the neck", build_neck, cfg.neck, [specs[i] for i in indices],
+                                                context)
+            notes += [note] if note else []
+        else:  # the backbone raised: there are no levels to build a neck over
+            neck, neck_specs = nn.Identity(), None
         neck.eval()
         neck_names = [backbone_levels[i].name for i in indices]
         model = PyramidModel(bb.module, neck, indices, neck_form=getattr(cfg.neck, "inputs", "list"),
@@ -146,7 +150,7 @@ def measure(
         order = {lvl.name: i for i, lvl in enumerate(backbone_levels)}
         sources = [sorted(counter.tags(t), key=lambda n: order.get(n, 0)) for t in maps]
         declared = [d.stride for d in neck_specs] if neck_specs else None
-        done.levels = keyed(measure_levels(maps, hw, "P", sources, stage="neck", declared=declared), keys)
+        done.levels = keyed(measure_levels(maps, hw, "P", sources, stage="neck", declared=declared, known=bb.known), keys)
         if cfg.head is not None:
             _run_head(cfg.head, done, maps, keys, counter, device, hw, context)
     return done

@@ -42,7 +42,7 @@ def compare(
     Params, MACs and FLOPs per stage, output levels, estimated memory and, with --profile,
     latency and throughput.
 
-    Exit code 1 when a --fail-on budget is exceeded.
+    Exit code 1 when a variant fails to build or run, or a --fail-on budget is exceeded.
     """
     with cli_errors():
         fmt = resolve_format(fmt, as_json, output)
@@ -64,10 +64,14 @@ def compare(
             say(f"warning: the variants were analysed at different inputs ({shown}); "
                 "their deltas and relative budgets compare different work")
         emit(fmt, output, report, "fpnscope compare")
+    failed = [v for v in report.variants if v.status != "ok"]
+    for v in failed:  # a gate must not pass over a variant that did not build
+        say(f"failed: {v.name}: {v.error}")
     if report.over_budget:
         from fpnscope.render.fmt import budget_value
 
         for check in report.over_budget:
             say(f"over budget: {check.variant}: {check.expression} ({check.metric} = "
                 f"{budget_value(check.metric, check.relative, check.value)})")
+    if failed or report.over_budget:
         raise typer.Exit(EXIT_FINDINGS)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from fpnscope.cli.args import parse_list, parse_sets
-from fpnscope.cli.edge import cli_errors, collect_cycles
+from fpnscope.cli.edge import EXIT_FINDINGS, cli_errors, collect_cycles, say
 from fpnscope.cli.options import AllowPythonOpt, FormatOpt, JsonOpt, OutputOpt, SetOpt, TargetArg
 from fpnscope.cli.output import emit, resolve_format
 from fpnscope.cli.progress import progress
@@ -37,6 +37,8 @@ def profile(
 
     Warm-up excluded, device synchronised around the timed region (CUDA events on a GPU), median,
     p10, p90, mean and standard deviation over many calls on rotating random inputs.
+
+    Exit code 1 when a point fails, or when no point could run (every one out of memory).
     """
     with cli_errors():
         fmt = resolve_format(fmt, as_json, output)
@@ -51,3 +53,9 @@ def profile(
                                  mode=mode, channels_last=channels_last, compile=compile_, cuda_graphs=cuda_graphs,
                                  warmup=warmup, iters=iters, allow_python=allow_python, on_progress=on_point)
         emit(fmt, output, report, f"fpnscope profile {report.model}")
+    errors = [p for p in report.points if p.status == "error"]
+    refused = [p for p in report.points if p.status == "oom"]
+    for point in errors + refused:
+        say(f"{point.status}: {point.batch}×{point.height}×{point.width}: {point.message}")
+    if errors or len(refused) == len(report.points):  # nothing measured, or a point that failed
+        raise typer.Exit(EXIT_FINDINGS)
