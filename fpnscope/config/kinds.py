@@ -32,6 +32,7 @@ _MODELS = "fpnscope.models"
 BACKBONES: dict[str, Kind] = {
     "timm": Kind(f"{_MODELS}.backbones.from_timm:build_timm"),
     "torchvision": Kind(f"{_MODELS}.backbones.from_torchvision:build_torchvision"),
+    "yolov8": Kind(f"{_MODELS}.backbones.yolov8:build_yolov8"),
     "synthetic": Kind(f"{_MODELS}.backbones.synthetic:build_synthetic"),
     "python": Kind(f"{_MODELS}.backbones.python_import:build_python"),
 }
