@@ -52,6 +52,13 @@ HEADS: dict[str, Kind] = {
     "retina": Kind(f"{_MODELS}.heads.retina:build_retina_head"),
     "seg": Kind(f"{_MODELS}.heads.seg:build_seg_head"),
     "cls": Kind(f"{_MODELS}.heads.cls:build_cls_head"),
+    "faster_rcnn": Kind(f"{_MODELS}.heads.rcnn:build_faster_rcnn_head"),
+    "mask_rcnn": Kind(f"{_MODELS}.heads.rcnn:build_mask_rcnn_head"),
+    "fcos": Kind(f"{_MODELS}.heads.fcos:build_fcos_head"),
+    "yolo_detect": Kind(f"{_MODELS}.heads.yolo:build_yolo_detect_head"),
+    "yolox": Kind(f"{_MODELS}.heads.yolo:build_yolox_head"),
+    "deeplabv3plus": Kind(f"{_MODELS}.heads.deeplab:build_deeplabv3plus_head"),
+    "dense": Kind(f"{_MODELS}.heads.dense:build_dense_head"),
 }
 
 KINDS: dict[str, dict[str, Kind]] = {"backbone": BACKBONES, "neck": NECKS, "head": HEADS}

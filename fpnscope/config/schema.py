@@ -17,9 +17,22 @@ from fpnscope.config.backbones import (
     SyntheticBackbone,
     TimmBackbone,
     TorchvisionBackbone,
+    YOLOv8Backbone,
 )
 from fpnscope.config.base import Strict
-from fpnscope.config.heads import ClsHeadConfig, Head, RetinaHeadConfig, SegHeadConfig
+from fpnscope.config.heads import (
+    ClsHeadConfig,
+    DeepLabV3PlusHeadConfig,
+    DenseHeadConfig,
+    FasterRCNNHeadConfig,
+    FCOSHeadConfig,
+    Head,
+    MaskRCNNHeadConfig,
+    RetinaHeadConfig,
+    SegHeadConfig,
+    YoloDetectHeadConfig,
+    YOLOXHeadConfig,
+)
 from fpnscope.config.necks import (
     BiFPNNeck,
     ChannelMapperNeck,
@@ -37,10 +50,15 @@ __all__ = [
     "BiFPNNeck",
     "ChannelMapperNeck",
     "ClsHeadConfig",
+    "DeepLabV3PlusHeadConfig",
+    "DenseHeadConfig",
     "ExtraLevels",
+    "FCOSHeadConfig",
     "FPNNeck",
+    "FasterRCNNHeadConfig",
     "IdentityNeck",
     "InputConfig",
+    "MaskRCNNHeadConfig",
     "PAFPNNeck",
     "PresetConfig",
     "PythonBackbone",
@@ -50,6 +68,9 @@ __all__ = [
     "SyntheticBackbone",
     "TimmBackbone",
     "TorchvisionBackbone",
+    "YOLOXHeadConfig",
+    "YOLOv8Backbone",
+    "YoloDetectHeadConfig",
     "YoloPANNeck",
 ]
 
