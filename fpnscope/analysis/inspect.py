@@ -7,10 +7,24 @@ from pathlib import Path
 import torch
 
 from fpnscope.analysis.diagnose import diagnose
-from fpnscope.analysis.measure.costs import level_costs, module_rows, not_counted, params_by_module, stage_cost
+from fpnscope.analysis.measure.costs import (
+    level_costs,
+    module_rows,
+    not_counted,
+    params_by_module,
+    roi_costs,
+    stage_cost,
+)
 from fpnscope.analysis.measure.device import resolve_device
 from fpnscope.analysis.measure.memory import check_fits, param_bytes
-from fpnscope.analysis.measure.run import BackboneCache, Measurement, MetaUnsupported, measure, measure_with_fallback
+from fpnscope.analysis.measure.run import (
+    BackboneCache,
+    Measurement,
+    MetaUnsupported,
+    measure,
+    measure_with_fallback,
+    roi_stages,
+)
 from fpnscope.config.loader import LoadedConfig
 from fpnscope.config.schema import PresetConfig
 from fpnscope.reports.inspect import DeviceInfo, InputInfo, InspectReport, MemoryInfo, ModelInfo
@@ -68,6 +82,7 @@ def inspect_model(
             max(lvl.stride for lvl in run.backbone_levels + run.levels),
             cfg.input.batch,
         ),
+        roi_costs=roi_costs(run.counter, params, roi_stages(run.model.head), cfg.input.batch),
     )
     if flops_backend == "fvcore":
         from fpnscope.analysis.measure.crosscheck import fvcore_crosscheck

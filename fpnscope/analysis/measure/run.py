@@ -26,7 +26,7 @@ from fpnscope.errors import BuildError, ConfigError, FpnscopeError, HeadMismatch
 from fpnscope.models.assemble import build_backbone, build_head, build_neck, select_levels
 from fpnscope.models.model import PyramidModel
 from fpnscope.reports.inspect import HeadOutput, Level
-from fpnscope.spec import LevelSpec
+from fpnscope.spec import LevelSpec, RoIStage
 
 
 class MetaUnsupported(Exception):
@@ -48,6 +48,11 @@ class Measurement:
     neck_specs: list[LevelSpec]
     head_outputs: list[HeadOutput] = field(default_factory=list)
     head_failure: HeadMismatch | LevelNotFound | None = None  # why the head was left out
+
+
+def roi_stages(head: nn.Module | None) -> tuple[RoIStage, ...]:
+    """The parts of a head that run per RoI (a two-stage head's box and mask heads), if any."""
+    return tuple(getattr(head, "roi_stages", ())) if head is not None else ()
 
 
 def _guarded(device: torch.device, what: str, fn: Callable[..., Any], *args: Any) -> Any:
@@ -221,6 +226,7 @@ def measure(
             if head is not None and head_indices is not None:
                 head.eval()
                 counter.watch(head, "head")
+                counter.per_roi = tuple(f"head.{stage.module}" for stage in roi_stages(head))
                 result = _guarded(device, "the head's forward", head, [outs[i] for i in head_indices])
                 head_outputs = head_output_list(result, [s.name for s in chosen])
     return Measurement(

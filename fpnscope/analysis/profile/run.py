@@ -81,7 +81,7 @@ def count_stages(cfg: PresetConfig, base_dir: Path | None, settings: ProfileSett
 
 
 def _per_level(cfg: PresetConfig) -> bool:
-    return cfg.head is not None and cfg.head.kind == "retina"  # one set of weights on every level
+    return cfg.head is not None and cfg.head.kind in ("retina", "fcos")  # one set of weights on every level
 
 
 def _is_oom(err: BaseException) -> bool:
