@@ -26,7 +26,7 @@ from fpnscope.analysis.profile.harness import synchronize, time_calls
 from fpnscope.analysis.profile.stages import graphed, make_runner, stage_calls
 from fpnscope.config.loader import LoadedConfig
 from fpnscope.config.schema import PresetConfig
-from fpnscope.errors import FpnscopeError
+from fpnscope.errors import BuildError, FpnscopeError
 from fpnscope.models.assemble import build_model
 from fpnscope.models.model import PyramidModel
 from fpnscope.reports.profile import (
@@ -71,7 +71,15 @@ def count_stages(cfg: PresetConfig, base_dir: Path | None, settings: ProfileSett
         for stage in stage_calls(model, [x], train, _per_level(cfg)):
             runner = make_runner(stage, stage.module, train, nullcontext, torch.no_grad)
             with CostCounter() as counter:
-                runner(stage.inputs[0])
+                try:
+                    runner(stage.inputs[0])
+                except FpnscopeError:
+                    raise
+                except Exception as err:  # the model's own failure in this mode (inspect ran it in eval)
+                    raise BuildError(
+                        f"profile: the {stage.name} fails in {settings.mode} mode at batch {inp.batch}: "
+                        f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+                    ) from err
             cost = counter.total("")
             counts[stage.name] = (2 * cost.macs, counter.live.peak if counter.live else 0)
     names = [lvl.name for lvl in run.levels]
