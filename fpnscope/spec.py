@@ -57,6 +57,23 @@ class NeckTraits:
     default_levels: int | None = None
 
 
+@dataclass(frozen=True)
+class RoIStage:
+    """A part of a head that runs once per RoI rather than over a level: its label, its module
+    (relative to the head), how many RoIs per image it runs on, and the head option that sets it.
+
+    Analysis reports these per RoI and at that count, apart from the per-level costs.
+
+    >>> RoIStage("box head", "box_head", 1000, "proposals").rois_per_image
+    1000
+    """
+
+    label: str
+    module: str
+    rois_per_image: int
+    option: str
+
+
 def is_power_of_two(n: int) -> bool:
     """True for 1, 2, 4, 8, ..."""
     return n > 0 and (n & (n - 1)) == 0

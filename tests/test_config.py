@@ -149,7 +149,7 @@ def test_bad_set_items(item, message):
         (["neck={kind: channel_mapper, fusion: sum}"], r"neck\.fusion: .* each level is mapped on its own"),
         (["head={kind: retina, norm_per_level: true}"], r"head: norm_per_level: true needs a norm"),
         (["head={kind: seg, dropout: 1.5}"], r"head\.dropout: Input should be less than 1"),
-        (["head={kind: detr}"], r"head\.kind: unknown kind 'detr' \(kinds: retina, seg, cls, python, part\)"),
+        (["head={kind: detr}"], r"head\.kind: unknown kind 'detr' \(kinds: retina, seg, cls, faster_rcnn, mask_rcnn, fcos, "),
     ],
 )
 def test_schema_errors_name_the_file_key_and_fix(sets, message):

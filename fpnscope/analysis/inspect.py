@@ -11,10 +11,24 @@ from pathlib import Path
 import torch
 
 from fpnscope.analysis.diagnose import diagnose
-from fpnscope.analysis.measure.costs import level_costs, module_rows, not_counted, params_by_module, stage_cost
+from fpnscope.analysis.measure.costs import (
+    level_costs,
+    module_rows,
+    not_counted,
+    params_by_module,
+    roi_costs,
+    stage_cost,
+)
 from fpnscope.analysis.measure.device import resolve_device
 from fpnscope.analysis.measure.memory import check_fits, param_bytes
-from fpnscope.analysis.measure.run import BackboneCache, Measurement, MetaUnsupported, measure, measure_with_fallback
+from fpnscope.analysis.measure.run import (
+    BackboneCache,
+    Measurement,
+    MetaUnsupported,
+    measure,
+    measure_with_fallback,
+    roi_stages,
+)
 from fpnscope.analysis.verify import verified
 from fpnscope.config.loader import LoadedConfig
 from fpnscope.config.schema import PresetConfig
@@ -83,6 +97,7 @@ def inspect_model(
         ),
         stopped_at=run.stopped_at,
         notes=list(run.notes),
+        roi_costs=roi_costs(run.counter, params, roi_stages(run.model.head), cfg.input.batch),
     )
     report.stages.setdefault("head", None)
     if flops_backend == "fvcore" and run.failure is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
 from fpnscope.config.base import NonNegativeInts, PositiveInts, Strict
 from fpnscope.config.code import AttributePath, CodeStage, Declared
@@ -39,6 +39,8 @@ TorchvisionResNet = Literal[
     "wide_resnet101_2",
 ]
 TORCHVISION_RESNETS: tuple[str, ...] = get_args(TorchvisionResNet)
+# BasicBlock ResNets cannot be dilated (torchvision raises "Dilation > 1 not supported in BasicBlock")
+BASIC_BLOCK_RESNETS = ("resnet18", "resnet34")
 
 
 class TorchvisionBackbone(Strict):
@@ -54,6 +56,11 @@ class TorchvisionBackbone(Strict):
         description="frozen_bn keeps BatchNorm statistics and affine terms as buffers (no parameters), "
         "as torchvision's detection models do by default",
     )
+    output_stride: Literal[8, 16, 32] = Field(
+        default=32,
+        description="16 or 8 dilates the last one or two stages instead of striding them (DeepLab; "
+        "torchvision's replace_stride_with_dilation)",
+    )
 
     @model_validator(mode="after")
     def _layers_exist(self) -> TorchvisionBackbone:
@@ -62,7 +69,31 @@ class TorchvisionBackbone(Strict):
             raise ValueError(f"returned_layers must be among 1, 2, 3, 4 (layer1..layer4); got {bad}")
         if list(self.returned_layers) != sorted(set(self.returned_layers)):
             raise ValueError("returned_layers must be increasing without repeats, like [2, 3, 4]")
+        if self.output_stride != 32 and self.name in BASIC_BLOCK_RESNETS:
+            raise ValueError(
+                f"output_stride: {self.output_stride} dilates Bottleneck stages, and {self.name} has "
+                "BasicBlocks; use resnet50 or larger, or output_stride: 32"
+            )
         return self
+
+
+class YOLOv8Backbone(Strict):
+    """The YOLOv8 backbone (ultralytics yolov8.yaml layers 0-9): a stride-2 stem, four stages of a
+    stride-2 Conv and a C2f, SPPF; C2..C5. Conv = conv + BatchNorm + SiLU."""
+
+    kind: Literal["yolov8"] = "yolov8"
+    channels: Annotated[tuple[PositiveInt, ...], Field(min_length=5, max_length=5)] = Field(
+        default=(64, 128, 256, 512, 1024), description="yolov8.yaml's widths of the stem and four stages"
+    )
+    repeats: Annotated[tuple[PositiveInt, ...], Field(min_length=4, max_length=4)] = Field(
+        default=(3, 6, 6, 3), description="C2f bottlenecks per stage before depth_multiple"
+    )
+    width_multiple: PositiveFloat = 0.25
+    depth_multiple: PositiveFloat = 0.33
+    max_channels: PositiveInt = 1024
+    sppf_kernel: PositiveInt = 5
+    bn_eps: Annotated[float, Field(gt=0.0)] = 1e-3
+    bn_momentum: Annotated[float, Field(gt=0.0, le=1.0)] = 0.03
 
 
 class SyntheticBackbone(Strict):
@@ -105,6 +136,7 @@ class PartBackbone(Declared):
 Backbone = Annotated[
     TimmBackbone
     | TorchvisionBackbone
+    | YOLOv8Backbone
     | SyntheticBackbone
     | PythonBackbone
     | PartBackbone,

@@ -6,8 +6,11 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, PositiveInt, model_validator
 
-from fpnscope.config.base import LevelNames, Norm, PositiveInts, Repeats, Strict, Width
+from fpnscope.config.base import MAX_REPEATS, LevelNames, Norm, PositiveInts, Repeats, Strict, Width, check_groups
 from fpnscope.config.code import AttributePath, CodeStage, InputForm
+
+RoICount = Annotated[int, Field(gt=0, le=100_000, description="RoIs per image, at most 100,000")]
+Widths = Annotated[tuple[Width, ...], Field(min_length=1)]
 
 
 class HeadBase(Strict):
@@ -76,6 +79,130 @@ class PartHead(HeadBase):
     kind: Literal["part"] = "part"
     path: AttributePath
     inputs: InputForm = Field(default="list", description="list (the default); dict; auto: the form the neck returned")
+class FasterRCNNHeadConfig(HeadBase):
+    """Faster R-CNN + FPN (torchvision ``fasterrcnn_resnet50_fpn``): the RPN head on every level,
+    then the RoI box head (multi-scale RoIAlign, two FC layers, class and box predictors) on
+    ``proposals`` RoIs per image."""
+
+    kind: Literal["faster_rcnn"] = "faster_rcnn"
+    num_classes: PositiveInt = Field(default=91, description="classes with the background, as torchvision (COCO: 91)")
+    num_anchors: PositiveInt = Field(default=3, description="anchors per location: one size per level x 3 ratios")
+    rpn_convs: Repeats = Field(default=1, description="shared 3x3 conv + ReLU layers of the RPN")
+    roi_features: LevelNames | None = Field(
+        default=None,
+        description="levels the RoI heads pool from; default: those up to stride 32 (P2-P5 beside an RPN-only P6, "
+        "as torchvision)",
+    )
+    proposals: RoICount = Field(
+        default=1000, description="RoIs per image the box head runs on (torchvision's test-time count; 512 in training)"
+    )
+    pool_size: PositiveInt = Field(default=7, description="RoIAlign output size of the box head")
+    sampling_ratio: PositiveInt = 2
+    aligned: bool = Field(default=False, description="RoIAlign's half-pixel offset (torchvision: off; detectron2: on)")
+    canonical_scale: PositiveInt = Field(default=224, description="level rule: a box of this side goes to canonical_level")
+    canonical_level: PositiveInt = 4
+    representation: Width = Field(default=1024, description="width of the two FC layers")
+
+
+class MaskRCNNHeadConfig(FasterRCNNHeadConfig):
+    """Mask R-CNN + FPN (torchvision ``maskrcnn_resnet50_fpn``): Faster R-CNN and a mask head (RoIAlign
+    14x14, 3x3 convs, a 2x deconvolution, a 1x1 predictor) on ``detections`` RoIs per image."""
+
+    kind: Literal["mask_rcnn"] = "mask_rcnn"  # type: ignore[assignment]  # a subclass's own tag, as the union needs
+    detections: RoICount = Field(
+        default=100, description="RoIs per image the mask head runs on: the detections kept at test time"
+    )
+    mask_pool_size: PositiveInt = 14
+    mask_convs: Widths = Field(default=(256, 256, 256, 256), description="widths of the mask head's 3x3 convs")
+    mask_dilation: PositiveInt = 1
+    mask_norm: Norm = "none"
+    gn_groups: PositiveInt = 32
+    deconv_channels: Width = 256
+
+    @model_validator(mode="after")
+    def _groups_divide(self) -> MaskRCNNHeadConfig:
+        for width in self.mask_convs:
+            check_groups(self.mask_norm, width, self.gn_groups, "every mask_convs width")
+        return self
+
+
+class FCOSHeadConfig(HeadBase):
+    """FCOS (torchvision ``fcos_resnet50_fpn``): GroupNorm towers shared across levels, class,
+    box-distance and centerness predictors."""
+
+    kind: Literal["fcos"] = "fcos"
+    num_classes: PositiveInt = 91
+    num_anchors: PositiveInt = 1
+    depth: Repeats = Field(default=4, description="convs in each tower")
+    norm: Norm = "gn"
+    gn_groups: PositiveInt = 32
+    prior_probability: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.01
+
+
+class YoloDetectHeadConfig(HeadBase):
+    """YOLOv8's decoupled Detect head: per level, a box branch to 4 x reg_max DFL bins and a class
+    branch, each two 3x3 Conv-BN-SiLU and a 1x1 conv."""
+
+    kind: Literal["yolo_detect"] = "yolo_detect"
+    num_classes: PositiveInt = 80
+    reg_max: PositiveInt = Field(default=16, description="DFL bins per box side")
+    bn_eps: Annotated[float, Field(gt=0.0)] = 1e-3
+    bn_momentum: Annotated[float, Field(gt=0.0, le=1.0)] = 0.03
+
+
+class YOLOXHeadConfig(HeadBase):
+    """YOLOX's decoupled head: per level, a 1x1 stem, class and box branches of two 3x3 Conv-BN-SiLU,
+    predictors for classes, box offsets and objectness."""
+
+    kind: Literal["yolox"] = "yolox"
+    num_classes: PositiveInt = 80
+    channels: Width = Field(default=256, description="stem and branch width: 256 x width (YOLOX-s: 128)")
+    num_anchors: PositiveInt = 1
+    bn_eps: Annotated[float, Field(gt=0.0)] = 1e-3
+    bn_momentum: Annotated[float, Field(gt=0.0, le=1.0)] = 0.03
+    prior_probability: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.01
+
+
+class DeepLabV3PlusHeadConfig(HeadBase):
+    """DeepLabV3+'s decoder: ASPP on the coarsest level, fused with the finest (stride-4) level
+    reduced by a 1x1 conv, two 3x3 convs, a 1x1 classifier, upsampled to the input."""
+
+    kind: Literal["deeplabv3plus"] = "deeplabv3plus"
+    num_classes: PositiveInt = 21
+    aspp_channels: Width = 256
+    aspp_rates: PositiveInts = Field(default=(6, 12, 18), description="atrous rates (output stride 16; double at 8)")
+    aspp_dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.5
+    low_channels: Width = Field(default=48, description="width of the stride-4 level's 1x1 reduction")
+    decoder_channels: Width = 256
+    norm: Norm = "bn"
+    gn_groups: PositiveInt = 32
+
+    @model_validator(mode="after")
+    def _groups_divide(self) -> DeepLabV3PlusHeadConfig:
+        for key in ("aspp_channels", "low_channels", "decoder_channels"):
+            check_groups(self.norm, getattr(self, key), self.gn_groups, key)
+        return self
+
+
+class DenseHeadConfig(HeadBase):
+    """Dense regression (depth, disparity, flow): every level brought to the finest by 3x3 convs and
+    x2 upsamples, summed, a 1x1 conv to out_channels, upsampled to the input, an output activation."""
+
+    kind: Literal["dense"] = "dense"
+    channels: Width = 128
+    head_convs: Annotated[int, Field(ge=0, le=MAX_REPEATS)] = Field(default=0, description="3x3 convs after the sum")
+    out_channels: Width = Field(default=1, description="1 for depth or disparity, 2 for flow")
+    output_act: Literal["none", "relu", "sigmoid", "softplus"] = Field(
+        default="softplus", description="on the output: softplus keeps depth positive; none for flow"
+    )
+    output_name: Annotated[str, Field(pattern=r"^[a-z_]+$")] = "depth"
+    norm: Norm = "gn"
+    gn_groups: PositiveInt = 32
+
+    @model_validator(mode="after")
+    def _groups_divide(self) -> DenseHeadConfig:
+        check_groups(self.norm, self.channels, self.gn_groups, "channels")
+        return self
 
 
 # every head kind's options, in the order the schema and error messages list them
@@ -83,6 +210,13 @@ Head = Annotated[
     RetinaHeadConfig
     | SegHeadConfig
     | ClsHeadConfig
+    | FasterRCNNHeadConfig
+    | MaskRCNNHeadConfig
+    | FCOSHeadConfig
+    | YoloDetectHeadConfig
+    | YOLOXHeadConfig
+    | DeepLabV3PlusHeadConfig
+    | DenseHeadConfig
     | PythonHead
     | PartHead,
     Field(discriminator="kind"),

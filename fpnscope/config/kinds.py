@@ -34,6 +34,7 @@ _MODELS = "fpnscope.models"
 BACKBONES: dict[str, Kind] = {
     "timm": Kind(f"{_MODELS}.backbones.from_timm:build_timm"),
     "torchvision": Kind(f"{_MODELS}.backbones.from_torchvision:build_torchvision"),
+    "yolov8": Kind(f"{_MODELS}.backbones.yolov8:build_yolov8"),
     "synthetic": Kind(f"{_MODELS}.backbones.synthetic:build_synthetic"),
     "python": Kind(f"{_MODELS}.backbones.python_import:build_python", code=True),
     "part": Kind(f"{_MODELS}.code:build_part_backbone", code=True),
@@ -57,6 +58,13 @@ HEADS: dict[str, Kind] = {
     "retina": Kind(f"{_MODELS}.heads.retina:build_retina_head"),
     "seg": Kind(f"{_MODELS}.heads.seg:build_seg_head"),
     "cls": Kind(f"{_MODELS}.heads.cls:build_cls_head"),
+    "faster_rcnn": Kind(f"{_MODELS}.heads.rcnn:build_faster_rcnn_head"),
+    "mask_rcnn": Kind(f"{_MODELS}.heads.rcnn:build_mask_rcnn_head"),
+    "fcos": Kind(f"{_MODELS}.heads.fcos:build_fcos_head"),
+    "yolo_detect": Kind(f"{_MODELS}.heads.yolo:build_yolo_detect_head"),
+    "yolox": Kind(f"{_MODELS}.heads.yolo:build_yolox_head"),
+    "deeplabv3plus": Kind(f"{_MODELS}.heads.deeplab:build_deeplabv3plus_head"),
+    "dense": Kind(f"{_MODELS}.heads.dense:build_dense_head"),
     "python": Kind(f"{_MODELS}.code:build_python_head", code=True),
     "part": Kind(f"{_MODELS}.code:build_part_head", code=True),
 }

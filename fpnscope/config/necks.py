@@ -123,6 +123,8 @@ class YoloPANNeck(NeckBase):
     norm: Norm = "bn"
     gn_groups: PositiveInt = 32
     act: Act = "silu"
+    bn_eps: Annotated[float, Field(gt=0.0)] = Field(default=1e-3, description="BatchNorm eps, as ultralytics")
+    bn_momentum: Annotated[float, Field(gt=0.0, le=1.0)] = 0.03
     not_applicable = {
         "out_channels": "yolo_pan's widths are channels x width_multiple; set those",
         "fusion": "YOLOv8 fuses by concatenation followed by C2f blocks",

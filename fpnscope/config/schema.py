@@ -17,10 +17,23 @@ from fpnscope.config.backbones import (
     SyntheticBackbone,
     TimmBackbone,
     TorchvisionBackbone,
+    YOLOv8Backbone,
 )
 from fpnscope.config.base import Strict
 from fpnscope.config.code import ModelSection
-from fpnscope.config.heads import ClsHeadConfig, Head, RetinaHeadConfig, SegHeadConfig
+from fpnscope.config.heads import (
+    ClsHeadConfig,
+    DeepLabV3PlusHeadConfig,
+    DenseHeadConfig,
+    FasterRCNNHeadConfig,
+    FCOSHeadConfig,
+    Head,
+    MaskRCNNHeadConfig,
+    RetinaHeadConfig,
+    SegHeadConfig,
+    YoloDetectHeadConfig,
+    YOLOXHeadConfig,
+)
 from fpnscope.config.necks import (
     BiFPNNeck,
     ChannelMapperNeck,
@@ -38,10 +51,15 @@ __all__ = [
     "BiFPNNeck",
     "ChannelMapperNeck",
     "ClsHeadConfig",
+    "DeepLabV3PlusHeadConfig",
+    "DenseHeadConfig",
     "ExtraLevels",
+    "FCOSHeadConfig",
     "FPNNeck",
+    "FasterRCNNHeadConfig",
     "IdentityNeck",
     "InputConfig",
+    "MaskRCNNHeadConfig",
     "PAFPNNeck",
     "PresetConfig",
     "PythonBackbone",
@@ -51,6 +69,9 @@ __all__ = [
     "SyntheticBackbone",
     "TimmBackbone",
     "TorchvisionBackbone",
+    "YOLOXHeadConfig",
+    "YOLOv8Backbone",
+    "YoloDetectHeadConfig",
     "YoloPANNeck",
 ]
 

@@ -14,6 +14,7 @@ from fpnscope.config.presets import preset_names
 from fpnscope.spec import level_name, stride_of_name
 
 _TORCHVISION_STRIDES = {1: 4, 2: 8, 3: 16, 4: 32}
+_YOLOV8_STRIDES = [4, 8, 16, 32]  # C2..C5
 
 
 def backbone_strides(backbone: dict[str, Any]) -> list[int] | None:
@@ -22,7 +23,11 @@ def backbone_strides(backbone: dict[str, Any]) -> list[int] | None:
     if kind == "synthetic":
         return list(backbone.get("strides") or [])
     if kind == "torchvision":
-        return [_TORCHVISION_STRIDES[i] for i in backbone.get("returned_layers", [1, 2, 3, 4])]
+        # dilated stages (output_stride 16 or 8) keep the stride of the stage before
+        cap = int(backbone.get("output_stride", 32))
+        return [min(_TORCHVISION_STRIDES[i], cap) for i in backbone.get("returned_layers", [1, 2, 3, 4])]
+    if kind == "yolov8":
+        return list(_YOLOV8_STRIDES)
     if kind == "python" and backbone.get("strides"):
         return list(backbone["strides"])
     return None

@@ -50,10 +50,14 @@ class ConvNormAct(nn.Sequential):
     """Conv2d, then an optional norm and activation, as children ``conv``, ``norm``, ``act``.
 
     The conv has a bias exactly when no norm follows it (the torchvision / mmcv / detectron2
-    rule), so parameter counts match those libraries.
+    rule), so parameter counts match those libraries; ``bias`` overrides that for the few that
+    keep it before a norm (torchvision's FCOS towers). Padding keeps the size at stride 1, also
+    when dilated (ASPP).
 
     >>> ConvNormAct(256, 128, 3, norm="gn").conv.bias is None
     True
+    >>> ConvNormAct(256, 128, 3, norm="gn", bias=True).conv.bias.shape
+    torch.Size([128])
     """
 
     def __init__(
@@ -66,6 +70,8 @@ class ConvNormAct(nn.Sequential):
         norm: str = "none",
         act: str = "none",
         gn_groups: int = 32,
+        dilation: int = 1,
+        bias: bool | None = None,
     ) -> None:
         norm_layer = make_norm(norm, out_channels, gn_groups)
         layers: OrderedDict[str, nn.Module] = OrderedDict()
@@ -74,8 +80,9 @@ class ConvNormAct(nn.Sequential):
             out_channels,
             kernel_size,
             stride=stride,
-            padding=kernel_size // 2,
-            bias=norm_layer is None,
+            padding=dilation * (kernel_size // 2),
+            dilation=dilation,
+            bias=norm_layer is None if bias is None else bias,
         )
         super().__init__(_then_norm_act(layers, norm_layer, act))
 
@@ -131,3 +138,18 @@ class LayerNorm2d(nn.LayerNorm):
 def align_to(x: Tensor, like: Tensor) -> Tensor:
     """Nearest-resize ``x`` to ``like``'s size when a strided op rounded differently (166 vs 167)."""
     return x if x.shape[-2:] == like.shape[-2:] else F.interpolate(x, size=like.shape[-2:], mode="nearest")
+
+
+def set_batchnorm(module: nn.Module, eps: float, momentum: float) -> nn.Module:
+    """Set ``eps`` and ``momentum`` of every BatchNorm2d inside ``module`` and return it.
+
+    Ultralytics and YOLOX build their BatchNorms with PyTorch's defaults and then set eps=1e-3
+    and momentum=0.03 on all of them; eps changes eval-mode outputs, so copied weights need it.
+
+    >>> set_batchnorm(nn.Sequential(nn.BatchNorm2d(4)), 1e-3, 0.03)[0].eps
+    0.001
+    """
+    for m in module.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.eps, m.momentum = eps, momentum
+    return module

@@ -12,7 +12,7 @@ from fpnscope.render.fit import Fit
 from fpnscope.render.fmt import budget_value, input_text, metric_value, si
 from fpnscope.render.plain import PlainTable
 from fpnscope.render.tables import figure, right, spaced, table
-from fpnscope.reports.compare import LOWER_IS_BETTER, CompareReport, VariantResult
+from fpnscope.reports.compare import LOWER_IS_BETTER, PER_ROI, CompareReport, VariantResult
 from fpnscope.reports.inspect import STAGES
 
 BAR_WIDTH = 40
@@ -110,7 +110,8 @@ def levels_table(report: CompareReport) -> Table | None:
     out = table("MACs per level", ("Level", {"style": "bold", "no_wrap": True}),
                    *[(v.name, figure()) for v in ok])
     base = report.baseline
-    for stride in [*(s for s in strides if s), *(s for s in strides if not s)]:  # "other" last
+    # levels finest first, then "other" (0), then the per-RoI heads (-1)
+    for stride in [*(s for s in strides if s > 0), *(s for s in strides if s == 0), *(s for s in strides if s < 0)]:
         if not any(v.level_macs.get(stride) for v in ok):
             continue  # no MACs at this level in any variant (a max-pooled extra level)
         cells = []
@@ -126,8 +127,11 @@ def levels_table(report: CompareReport) -> Table | None:
                 else:
                     text.append(f" {change:+.0%}", style="green" if value < ref else "red")
             cells.append(text)
-        out.add_row(f"{stride.bit_length() - 1} (/{stride})" if stride else "other", *cells)
+        label = f"{stride.bit_length() - 1} (/{stride})" if stride > 0 else "other" if stride == 0 else "per-RoI heads"
+        out.add_row(label, *cells)
     out.caption = "Each op is placed at the level whose resolution it runs at; other: on no level's grid."
+    if PER_ROI in strides:
+        out.caption += " Per-RoI heads: a two-stage head's box and mask heads, at their RoI counts."
     return out
 
 

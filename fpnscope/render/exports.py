@@ -54,6 +54,13 @@ def inspect_tables(report: InspectReport) -> list[PlainTable]:
         ["level", "stride", *STAGES],
         [[lc.level if lc.level is not None else "other", lc.stride, *(lc.macs[s] for s in STAGES)] for lc in report.level_costs],
     )
+    rois = PlainTable(
+        "Per-RoI heads (MACs at rois are included in the head's total, in no level's)",
+        ["stage", "module", "params", "macs_per_roi", "rois_per_image", "set_by", "rois", "macs", "flops",
+         "elementwise_ops"],
+        [[rc.stage, rc.module, rc.params, rc.per_roi_macs, rc.rois_per_image, f"head.{rc.option}", rc.rois, rc.macs,
+          2 * rc.macs, rc.elementwise] for rc in report.roi_costs],
+    )
     findings = PlainTable(
         "Diagnostics",
         ["severity", "code", "level", "message", "fix"],
@@ -67,7 +74,7 @@ def inspect_tables(report: InspectReport) -> list[PlainTable]:
           *((report.memory.params_bytes, report.memory.activations_peak_bytes, report.memory.method)
             if report.memory is not None else (None, None, None))]],
     )
-    tables = [levels, run, costs, per_level, findings]
+    tables = [levels, run, costs, per_level, *([rois] if report.roi_costs else []), findings]
     corrected = report.corrected
     if corrected:
         import yaml

@@ -12,7 +12,7 @@ from rich.text import Text
 from fpnscope.render.findings import findings_block
 from fpnscope.render.fit import Fit
 from fpnscope.render.fmt import shape, share, si, size_bytes
-from fpnscope.render.tables import level_table, right, spaced, table
+from fpnscope.render.tables import figure, level_table, right, spaced, table
 from fpnscope.reports.inspect import STAGES, InspectReport
 
 
@@ -52,24 +52,58 @@ def cost_table(report: InspectReport) -> Table:
         "MACs = multiply-accumulates of conv, linear and matmul; FLOPs = 2 × MACs. Element-wise ops "
         "(adds, resizes, pooling, norms, activations) are counted apart."
     )
+    if report.roi_costs:
+        counted = ", ".join(f"{rc.stage} at {rc.rois:,} RoIs" for rc in report.roi_costs)
+        out.caption += f" The head includes its per-RoI heads ({counted}): see Per-RoI heads."
     return out
 
 
-def head_table(report: InspectReport) -> Table:
-    """The head's outputs: one row per level when they are per level (``cls P3``), else by name."""
+def head_tables(report: InspectReport) -> list[Table]:
+    """The head's outputs: one row per level for those that are per level (``cls P3``), the rest
+    by name (one row per RoI for a two-stage head's RoI outputs)."""
     title = f"Head outputs ({report.model.head})"
-    split = [out.name.split(" ", 1) for out in report.head_outputs]
-    if all(len(parts) == 2 for parts in split):
-        keys = list(dict.fromkeys(k for k, _ in split))
-        levels = list(dict.fromkeys(lvl for _, lvl in split))
-        shapes = {(k, lvl): out.shape for (k, lvl), out in zip(split, report.head_outputs)}
+    level_names = {lvl.name for lvl in report.levels}
+    split = [out.name.rsplit(" ", 1) for out in report.head_outputs]
+    per_level = [(parts, out) for parts, out in zip(split, report.head_outputs)
+                 if len(parts) == 2 and parts[1] in level_names]
+    others = [out for parts, out in zip(split, report.head_outputs) if not (len(parts) == 2 and parts[1] in level_names)]
+    tables = []
+    if per_level:
+        keys = list(dict.fromkeys(parts[0] for parts, _ in per_level))
+        levels = list(dict.fromkeys(parts[1] for parts, _ in per_level))
+        shapes = {(parts[0], parts[1]): out.shape for parts, out in per_level}
         out = table(title, ("Level", {"style": "bold"}), *[(k, {}) for k in keys])
         for lvl in levels:
             out.add_row(lvl, *[shape(shapes[(k, lvl)]) if (k, lvl) in shapes else "" for k in keys])
-        return out
-    out = table(title, ("Output", {"style": "bold"}), ("Shape", {}))
-    for item in report.head_outputs:
-        out.add_row(item.name, shape(item.shape))
+        tables.append(out)
+    if others:
+        per_roi = bool(report.roi_costs)
+        out = table("Per-RoI outputs" if per_roi and per_level else title, ("Output", {"style": "bold"}),
+                    ("Shape", {}))
+        for item in others:
+            out.add_row(item.name, shape(item.shape))
+        tables.append(out)
+    return tables
+
+
+def roi_table(report: InspectReport) -> Table:
+    """The per-RoI parts of a head: their cost per RoI and at the RoI count they ran with."""
+    out = table(
+        "Per-RoI heads (their cost follows the RoI count, not the image)",
+        ("Stage", {"style": "bold"}),
+        ("Params", figure()),
+        ("MACs per RoI", figure()),
+        ("RoIs", figure()),
+        ("MACs, all RoIs", figure()),
+        ("FLOPs (2×MACs)", figure()),
+        ("Element-wise ops", figure()),
+    )
+    for rc in report.roi_costs:
+        out.add_row(rc.stage, si(rc.params), si(rc.per_roi_macs), f"{rc.rois:,}", si(rc.macs), si(2 * rc.macs),
+                    si(rc.elementwise))
+    counts = "; ".join(f"{rc.stage}: head.{rc.option} = {rc.rois_per_image:,} per image" for rc in report.roi_costs)
+    out.caption = (f"RoIs = per image × batch {report.input.batch} ({counts}). The head's MACs in Cost include "
+                   "these at those counts; MACs per level leave them out. Change a count with --set.")
     return out
 
 
@@ -85,12 +119,16 @@ def level_cost_table(report: InspectReport) -> Table:
         ("Share", right()),
     )
     total = report.total.macs
+    captions: list[str] = []
+    if report.roi_costs:
+        captions.append(f"Left out: the per-RoI heads ({si(sum(rc.macs for rc in report.roi_costs))} MACs), on no "
+                        "level; Share is of the model's total, which includes them.")
     for row in report.level_costs:
         level_total = sum(row.macs[s] for s in stages)
         if not level_total:
             continue  # element-wise only: in the JSON, not worth a row here
         if row.level is None:
-            out.caption = "other: ops on no level's grid (pooled maps, windows)"
+            captions.insert(0, "other: ops on no level's grid (pooled maps, windows)")
         out.add_row(
             str(row.level) if row.level is not None else "other",
             str(row.stride) if row.stride is not None else "",
@@ -98,6 +136,8 @@ def level_cost_table(report: InspectReport) -> Table:
             si(level_total),
             share(level_total, total),
         )
+    if captions:
+        out.caption = " ".join(captions)
     return out
 
 
@@ -161,8 +201,10 @@ def view(report: InspectReport, strict: bool = False) -> Group:
     parts: list[Any] = [_levels("Backbone levels", report, "backbone"), _levels("Pyramid levels", report, "neck")]
     parts.insert(0, head)
     if report.head_outputs:
-        parts.append(head_table(report))
+        parts += head_tables(report)
     parts.append(Fit(cost_table(report), drop=("Element-wise ops", "Params %", "MACs %")))
+    if report.roi_costs:
+        parts.append(Fit(roi_table(report)))
     if report.memory is not None:
         mem = report.memory
         line = Text("Memory  ", style="bold")

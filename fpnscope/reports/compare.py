@@ -2,9 +2,10 @@
 
 JSON contract: ``variants``: list of {name, source, status ("ok" | "error"), error, params,
 macs, flops (each {total, backbone, neck, head}), levels (["P3:256", ...]), memory_bytes
-(parameters + estimated activation peak), latency_ms, throughput_ips, level_macs ({stride: MACs}),
-delta ({metric: relative change against the baseline})}; ``baseline``; ``metric``; ``budgets``
-(each {expression, variant, value, limit, exceeded}).
+(parameters + estimated activation peak), latency_ms, throughput_ips, level_macs ({stride: MACs};
+stride 0: ops on no level's grid, -1: a two-stage head's per-RoI heads), delta ({metric: relative
+change against the baseline})}; ``baseline``; ``metric``; ``budgets`` (each {expression, variant,
+value, limit, exceeded}).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from fpnscope.reports.budget import LOWER_IS_BETTER, METRICS, Budget, BudgetChec
 from fpnscope.reports.common import Displayable, header
 
 __all__ = ["LOWER_IS_BETTER", "METRICS", "Budget", "BudgetCheck", "CompareReport", "VariantResult"]
+
+
+PER_ROI = -1  # the level_macs key of the per-RoI heads (a two-stage head's box and mask heads)
 
 
 @dataclass
@@ -33,7 +37,7 @@ class VariantResult:
     memory_bytes: int | None = None
     latency_ms: float | None = None
     throughput_ips: float | None = None
-    level_macs: dict[int, int] = field(default_factory=dict)  # by stride; 0 is "other"
+    level_macs: dict[int, int] = field(default_factory=dict)  # by stride; 0 is "other", -1 the per-RoI heads
     input: tuple[int, int, int, int] | None = None  # batch, channels, height, width
 
     @classmethod
@@ -44,6 +48,9 @@ class VariantResult:
         for row in data.get("level_costs", []):  # stride 0: ops on no level's grid ("other")
             stride = int(row.get("stride") or 0)
             level_macs[stride] = level_macs.get(stride, 0) + sum(v or 0 for v in row["macs"].values())
+        roi_macs = sum(rc["macs"] for rc in data.get("roi_costs", []))
+        if roi_macs:  # per RoI, on no level: a row of its own, so the rows still sum to the total
+            level_macs[PER_ROI] = roi_macs
         return cls(
             name=name,
             source=source,

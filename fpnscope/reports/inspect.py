@@ -14,6 +14,9 @@ JSON contract (stable keys; more may be added):
 - ``level_costs``: MACs and element-wise ops per level and stage, by the resolution each op ran at:
   list of {level, stride, macs: {backbone, neck, head}, elementwise_ops: {...}}; ops that do not
   produce a feature map (or run at a size no level has) are in a row with level null
+- ``roi_costs``: head parts run once per RoI (box and mask heads): list of {stage, module, params,
+  per_roi: {macs, flops, elementwise_ops}, rois_per_image, set_by, rois (x batch), macs, flops,
+  elementwise_ops, in_head_total}; their MACs are in ``macs.head``, in no ``level_costs`` row
 - ``memory``: {params_bytes, activations_peak_bytes, total_bytes, method}: parameters and buffers,
   and the most activation memory alive at once during one inference forward
 - ``not_counted``: ops with no cost formula, {op, calls, modules}
@@ -34,6 +37,7 @@ from typing import Any, ClassVar
 from fpnscope.reports.common import Displayable, header
 from fpnscope.reports.details import CrossCheck, DeviceInfo, InputInfo, MemoryInfo, ModelInfo, ModuleRow, NotCounted
 from fpnscope.reports.findings import Finding, merge_fixes
+from fpnscope.reports.roi import RoICost
 from fpnscope.spec import LevelSpec
 
 STAGES = ("backbone", "neck", "head")
@@ -146,6 +150,7 @@ class InspectReport(Displayable):
     memory: MemoryInfo | None = None
     stopped_at: str | None = None  # the stage whose forward raised: what follows it did not run
     notes: list[str] = field(default_factory=list)  # how the model was built, when not as asked
+    roi_costs: list[RoICost] = field(default_factory=list)
 
     @property
     def total(self) -> StageCost:
@@ -212,6 +217,7 @@ class InspectReport(Displayable):
             "head_outputs": [{"name": h.name, "shape": list(h.shape)} for h in self.head_outputs],
             "memory": None if self.memory is None else asdict(self.memory) | {"total_bytes": self.memory.total_bytes},
             "level_costs": [lc.to_dict() for lc in self.level_costs],
+            "roi_costs": [rc.to_dict() for rc in self.roi_costs],
             "not_counted": [asdict(n) | {"modules": list(n.modules)} for n in self.not_counted],
             "diagnostics": [f.to_dict() for f in self.diagnostics],
             "corrected": self.corrected,

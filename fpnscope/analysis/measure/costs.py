@@ -9,7 +9,8 @@ from torch import nn
 from fpnscope.analysis.measure.counter import CostCounter
 from fpnscope.analysis.measure.geometry import stride_of_shape
 from fpnscope.reports.inspect import STAGES, LevelCost, ModuleRow, NotCounted, StageCost
-from fpnscope.spec import is_power_of_two
+from fpnscope.reports.roi import RoICost
+from fpnscope.spec import RoIStage, is_power_of_two
 
 
 def params_by_module(model: nn.Module) -> dict[str, int]:
@@ -31,6 +32,17 @@ def stage_cost(counter: CostCounter, params: dict[str, int], stage: str) -> Stag
     """Totals of one stage (``backbone``, ``neck``, ``head``)."""
     cost = counter.total(stage)
     return StageCost(params=params.get(stage, 0), macs=cost.macs, elementwise=cost.elementwise)
+
+
+def roi_costs(counter: CostCounter, params: dict[str, int], stages: tuple[RoIStage, ...], batch: int) -> list[RoICost]:
+    """The cost of each per-RoI part of the head, at the RoI count it ran with (per image x batch)."""
+    out = []
+    for stage in stages:
+        name = f"head.{stage.module}"
+        cost = counter.total(name)
+        out.append(RoICost(stage.label, name, params.get(name, 0), stage.rois_per_image, stage.option,
+                           stage.rois_per_image * batch, cost.macs, cost.elementwise))
+    return out
 
 
 def module_rows(model: nn.Module, counter: CostCounter, params: dict[str, int], depth: int) -> list[ModuleRow]:

@@ -73,6 +73,9 @@ class CostCounter(TorchDispatchMode):
         self.by_shape: dict[tuple[str, tuple[int, ...], tuple[int, ...]], Cost] = defaultdict(Cost)
         self._inputs: dict[str, tuple[int, ...]] = {}
         self.uncounted: dict[str, Uncounted] = defaultdict(Uncounted)
+        # modules whose ops run per RoI, not at a level's resolution: ``by_shape`` files them under
+        # the stage "roi", which no level table reads
+        self.per_roi: tuple[str, ...] = ()
         self._stack: list[str] = [""]
         self.provenance = Provenance()
         self.failure: OpFailure | None = None  # the first op that raised, with its operands
@@ -162,7 +165,9 @@ class CostCounter(TorchDispatchMode):
     def _by_shape(self, where: str, out: Any, macs: int, ops: int) -> None:
         first = out[0] if isinstance(out, (tuple, list)) and out else out
         shape = tuple(int(d) for d in first.shape) if isinstance(first, Tensor) else ()
-        cost = self.by_shape[(where.split(".", 1)[0], shape, self._inputs.get(where, ()))]
+        per_roi = any(where == p or where.startswith(p + ".") for p in self.per_roi)
+        stage = "roi" if per_roi else where.split(".", 1)[0]
+        cost = self.by_shape[(stage, shape, self._inputs.get(where, ()))]
         cost.macs += macs
         cost.elementwise += ops
 

@@ -102,6 +102,8 @@ def elementwise_ops(name: str, args: tuple[Any, ...], out: Any) -> int | None:
         return _numel(args[0])
     if base in PER_INPUT_3:
         return 3 * _numel(args[0])
+    if base == "roi_align":
+        return _roi_align_ops(args, out)
     if base in POOLING:
         kernel = args[1] if len(args) > 1 else (1,)
         kernel = list(kernel) if isinstance(kernel, (list, tuple)) else [kernel]
@@ -109,6 +111,17 @@ def elementwise_ops(name: str, args: tuple[Any, ...], out: Any) -> int | None:
             kernel = kernel * 2
         return math.prod(kernel) * _numel(_first(out))
     return None
+
+
+def _roi_align_ops(args: tuple[Any, ...], out: Any) -> int | None:
+    """RoIAlign (torchvision): ``sampling_ratio²`` bilinear samples of 4 taps per output element.
+
+    An adaptive ratio (0 or less) depends on the boxes' values: not counted.
+    """
+    ratio = args[5] if len(args) > 5 else 0
+    if not isinstance(ratio, int) or ratio <= 0:
+        return None
+    return 4 * ratio * ratio * _numel(out)
 
 
 def _first(value: Any) -> Any:

@@ -27,10 +27,10 @@ from fpnscope.models.context import BuildContext
 from fpnscope.models.io import as_maps
 from fpnscope.models.model import PyramidModel, StagePlan
 from fpnscope.reports.inspect import HeadOutput, Level
-from fpnscope.spec import LevelSpec
+from fpnscope.spec import LevelSpec, RoIStage
 
 __all__ = ["BackboneCache", "BackboneRun", "Measurement", "MetaUnsupported", "measure", "measure_with_fallback",
-           "run_backbone"]
+           "roi_stages", "run_backbone"]
 
 
 @dataclass
@@ -64,6 +64,11 @@ class Measurement:
     def stopped_at(self) -> str | None:
         """The stage whose forward raised, if one did."""
         return self.failure.stage if self.failure is not None else None
+
+
+def roi_stages(head: nn.Module | None) -> tuple[RoIStage, ...]:
+    """The parts of a head that run per RoI (a two-stage head's box and mask heads), if any."""
+    return tuple(getattr(head, "roi_stages", ())) if head is not None else ()
 
 
 def head_output_list(out: Any, names: list[str]) -> list[HeadOutput]:
@@ -172,6 +177,7 @@ def _run_head(head_cfg: Any, done: Measurement, maps: list[Tensor], keys: list[s
     done.model.head, done.model.head_inputs = head, head_indices
     done.model.head_form, done.model.head_names = getattr(head_cfg, "inputs", "list"), [s.name for s in chosen]
     counter.watch(head, "head")
+    counter.per_roi = tuple(f"head.{stage.module}" for stage in roi_stages(head))
     result, done.failure = _stage("head", done.model, done.model.head_input(maps, keys), counter, device, hw, chosen)
     if done.failure is None:
         done.head_outputs = head_output_list(result, [s.name for s in chosen])

@@ -75,7 +75,15 @@ def count_stages(cfg: PresetConfig, base_dir: Path | None, settings: ProfileSett
         for stage in stage_calls(model, [x], train, _per_level(cfg)):
             runner = make_runner(stage, stage.module, train, nullcontext, torch.no_grad)
             with CostCounter() as counter:
-                runner(stage.inputs[0])
+                try:
+                    runner(stage.inputs[0])
+                except FpnscopeError:
+                    raise
+                except Exception as err:  # the model's own failure in this mode (inspect ran it in eval)
+                    raise BuildError(
+                        f"profile: the {stage.name} fails in {settings.mode} mode at batch {inp.batch}: "
+                        f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+                    ) from err
             cost = counter.total("")
             counts[stage.name] = (2 * cost.macs, counter.live.peak if counter.live else 0)
     names = [lvl.name for lvl in run.levels]
@@ -84,7 +92,7 @@ def count_stages(cfg: PresetConfig, base_dir: Path | None, settings: ProfileSett
 
 
 def _per_level(cfg: PresetConfig) -> bool:
-    return cfg.head is not None and cfg.head.kind == "retina"  # one set of weights on every level
+    return cfg.head is not None and cfg.head.kind in ("retina", "fcos")  # one set of weights on every level
 
 
 def _is_oom(err: BaseException) -> bool:

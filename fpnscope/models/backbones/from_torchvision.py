@@ -15,6 +15,25 @@ from fpnscope.spec import LevelSpec
 LAYER_STRIDES = {1: 4, 2: 8, 3: 16, 4: 32}
 
 
+def layer_strides(output_stride: int) -> dict[int, int]:
+    """Stride of each of layer1..layer4 when the stages past ``output_stride`` are dilated.
+
+    >>> layer_strides(16)
+    {1: 4, 2: 8, 3: 16, 4: 16}
+    """
+    return {i: min(s, output_stride) for i, s in LAYER_STRIDES.items()}
+
+
+def dilated_stages(output_stride: int) -> list[bool]:
+    """torchvision's ``replace_stride_with_dilation`` for an output stride (16: the last stage).
+
+    >>> dilated_stages(32), dilated_stages(16), dilated_stages(8)
+    ([False, False, False], [False, False, True], [False, True, True])
+    """
+    # layer2..layer4 have strides 8, 16, 32; each past the output stride is dilated instead
+    return [stride > output_stride for stride in (8, 16, 32)]
+
+
 class ResNetFeatures(nn.Module):
     """The stem and ``layer1``..``layerN`` of a torchvision ResNet, returning the chosen layers.
 
@@ -62,10 +81,23 @@ def build_torchvision(
     [('C2', 64), ('C3', 128), ('C4', 256), ('C5', 512)]
     """
     norm_layer = FrozenBatchNorm2d if cfg.norm == "frozen_bn" else nn.BatchNorm2d
-    resnet = getattr(torchvision.models, cfg.name)(weights=None, norm_layer=norm_layer)
+    resnet = getattr(torchvision.models, cfg.name)(
+        weights=None, norm_layer=norm_layer, replace_stride_with_dilation=dilated_stages(cfg.output_stride)
+    )
     module = ResNetFeatures(resnet, cfg.returned_layers)
+    strides = layer_strides(cfg.output_stride)
     specs = [
-        LevelSpec.of("C", _out_channels(getattr(module, f"layer{i}")), LAYER_STRIDES[i])
-        for i in cfg.returned_layers
+        LevelSpec.of("C", _out_channels(getattr(module, f"layer{i}")), strides[i]) for i in cfg.returned_layers
     ]
-    return module, specs
+    return module, _unique_names(specs)
+
+
+def _unique_names(specs: list[LevelSpec]) -> list[LevelSpec]:
+    """Dilated stages share a stride, hence a name: the second ``C4`` is ``C4_1``, as measured levels are."""
+    seen: dict[str, int] = {}
+    out = []
+    for spec in specs:
+        count = seen.get(spec.name, 0)
+        seen[spec.name] = count + 1
+        out.append(LevelSpec(f"{spec.name}_{count}", spec.channels, spec.stride) if count else spec)
+    return out

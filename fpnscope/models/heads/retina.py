@@ -8,8 +8,8 @@ from typing import Any
 from torch import Tensor, nn
 
 from fpnscope.config.heads import RetinaHeadConfig
-from fpnscope.errors import HeadMismatch
 from fpnscope.models.blocks import SeparableConvNorm, make_act, make_norm
+from fpnscope.models.heads import shared_channels
 from fpnscope.models.options import resolve_options
 from fpnscope.spec import LevelSpec
 
@@ -99,18 +99,8 @@ def build_retina_head(
     819
     """
     opts = resolve_options(RetinaHeadConfig, options, overrides)
-    widths = {s.channels for s in in_specs}
-    if len(widths) != 1:
-        listed = ", ".join(f"{s.name} {s.channels}" for s in in_specs)
-        raise HeadMismatch(
-            f"head: a retina head shares its weights across levels and needs the same channels on "
-            f"every level, but the neck gives {listed}; use a neck with one out_channels "
-            "(fpn, pafpn, bifpn, channel_mapper) or choose levels with head.in_features",
-            head="retina",
-            levels=[(s.name, s.channels) for s in in_specs],
-            reason="shared-channels",
-        )
     return RetinaHead(
-        widths.pop(), len(in_specs), opts.num_classes, opts.num_anchors, opts.depth, norm=opts.norm, act=opts.act,
-        gn_groups=opts.gn_groups, norm_per_level=opts.norm_per_level, separable=opts.separable,
+        shared_channels(in_specs, "retina"), len(in_specs), opts.num_classes, opts.num_anchors, opts.depth,
+        norm=opts.norm, act=opts.act, gn_groups=opts.gn_groups, norm_per_level=opts.norm_per_level,
+        separable=opts.separable,
     )

@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from fpnscope.config.necks import YoloPANNeck
 from fpnscope.errors import BuildError
-from fpnscope.models.blocks import ConvNormAct, align_to, resize_to
+from fpnscope.models.blocks import ConvNormAct, align_to, resize_to, set_batchnorm
 from fpnscope.models.options import conv_options, resolve_options
 from fpnscope.spec import LevelSpec
 
@@ -23,6 +23,24 @@ def make_divisible(value: float, divisor: int = 8) -> int:
     (128, 256)
     """
     return int(math.ceil(value / divisor) * divisor)
+
+
+def scale_widths(widths: Sequence[int], width_multiple: float, max_channels: int) -> list[int]:
+    """Ultralytics' channel rule: ``make_divisible(min(c, max_channels) * width_multiple, 8)``.
+
+    >>> scale_widths((64, 128, 256, 512, 1024), 0.25, 1024), scale_widths((512, 1024), 0.75, 768)
+    ([16, 32, 64, 128, 256], [384, 576])
+    """
+    return [make_divisible(min(c, max_channels) * width_multiple) for c in widths]
+
+
+def scale_repeats(repeats: int, depth_multiple: float) -> int:
+    """Ultralytics' depth rule: ``max(round(n * depth_multiple), 1)``, for ``n > 1``.
+
+    >>> [scale_repeats(n, 0.33) for n in (3, 6, 6, 3)], scale_repeats(1, 0.33)
+    ([1, 2, 2, 1], 1)
+    """
+    return max(round(repeats * depth_multiple), 1) if repeats > 1 else repeats
 
 
 class Bottleneck(nn.Module):
@@ -103,7 +121,8 @@ def build_yolo_pan(
             f"({', '.join(s.name for s in in_specs)}); set neck.in_features to three of them",
             key="neck.in_features",
         )
-    widths = [make_divisible(min(c, opts.max_channels) * opts.width_multiple) for c in opts.channels]
-    n = max(round(opts.repeats * opts.depth_multiple), 1)
+    widths = scale_widths(opts.channels, opts.width_multiple, opts.max_channels)
+    n = scale_repeats(opts.repeats, opts.depth_multiple)
     module = YoloPAN([s.channels for s in in_specs], widths, n, upsample=opts.upsample, conv=conv_options(opts))
+    set_batchnorm(module, opts.bn_eps, opts.bn_momentum)
     return module, [LevelSpec.of("P", w, s.stride) for w, s in zip(widths, in_specs)]
