@@ -29,6 +29,7 @@ from fpnscope.analysis.measure.run import (
     measure_with_fallback,
     roi_stages,
 )
+from fpnscope.analysis.sizes import object_sizes
 from fpnscope.analysis.verify import verified
 from fpnscope.config.loader import LoadedConfig
 from fpnscope.config.schema import PresetConfig
@@ -98,6 +99,7 @@ def inspect_model(
         stopped_at=run.stopped_at,
         notes=list(run.notes),
         roi_costs=roi_costs(run.counter, params, roi_stages(run.model.head), cfg.input.batch),
+        object_sizes=object_sizes(cfg, run),
     )
     report.stages.setdefault("head", None)
     if flops_backend == "fvcore" and run.failure is None:

@@ -19,9 +19,32 @@ class HeadBase(Strict):
     in_features: LevelNames | None = Field(
         default=None, description="pyramid levels to use, finest first, e.g. [P3, P4, P5]; default: all"
     )
+    object_sizes: tuple[PositiveInt, PositiveInt] | None = Field(
+        default=None, description="the sides in pixels of the smallest and largest objects to detect, e.g. [8, 512]: "
+        "a size no level receives is a warning"
+    )
+
+    @model_validator(mode="after")
+    def _sizes_in_order(self) -> HeadBase:
+        if self.object_sizes is not None and self.object_sizes[0] > self.object_sizes[1]:
+            raise ValueError(f"object_sizes: the smallest side comes first, got {list(self.object_sizes)}")
+        return self
 
 
-class RetinaHeadConfig(HeadBase):
+class Anchors(Strict):
+    """Anchor boxes per level and the IoU at which one takes a box (RetinaNet's, by default)."""
+
+    anchor_scale: Annotated[float, Field(gt=0.0)] = Field(
+        default=4.0, description="anchor side at a level = anchor_scale × stride (× the octave scales)"
+    )
+    scales_per_octave: PositiveInt = Field(default=3, description="anchor sides per level: × 2^(i / scales_per_octave)")
+    aspect_ratios: tuple[Annotated[float, Field(gt=0.0)], ...] = Field(default=(0.5, 1.0, 2.0), min_length=1)
+    iou_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=0.5, description="an anchor is positive for a box it overlaps by at least this IoU"
+    )
+
+
+class RetinaHeadConfig(HeadBase, Anchors):
     """RetinaNet-style shared towers and predictors on every level (EfficientDet's with separable
     convs and per-level BatchNorm)."""
 
@@ -79,7 +102,7 @@ class PartHead(HeadBase):
     kind: Literal["part"] = "part"
     path: AttributePath
     inputs: InputForm = Field(default="list", description="list (the default); dict; auto: the form the neck returned")
-class FasterRCNNHeadConfig(HeadBase):
+class FasterRCNNHeadConfig(HeadBase, Anchors):
     """Faster R-CNN + FPN (torchvision ``fasterrcnn_resnet50_fpn``): the RPN head on every level,
     then the RoI box head (multi-scale RoIAlign, two FC layers, class and box predictors) on
     ``proposals`` RoIs per image."""
@@ -87,6 +110,11 @@ class FasterRCNNHeadConfig(HeadBase):
     kind: Literal["faster_rcnn"] = "faster_rcnn"
     num_classes: PositiveInt = Field(default=91, description="classes with the background, as torchvision (COCO: 91)")
     num_anchors: PositiveInt = Field(default=3, description="anchors per location: one size per level x 3 ratios")
+    anchor_scale: Annotated[float, Field(gt=0.0)] = Field(default=8.0, description="RPN anchor side = anchor_scale × stride (32 at P2)")
+    scales_per_octave: PositiveInt = 1
+    iou_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=0.7, description="an RPN anchor is positive for a box it overlaps by at least this IoU"
+    )
     rpn_convs: Repeats = Field(default=1, description="shared 3x3 conv + ReLU layers of the RPN")
     roi_features: LevelNames | None = Field(
         default=None,

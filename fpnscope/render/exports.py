@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fpnscope.render.compare import compare_tables
@@ -10,7 +11,7 @@ from fpnscope.render.graph import graph_tables
 from fpnscope.render.plain import Cell, PlainTable
 from fpnscope.reports.compare import CompareReport
 from fpnscope.reports.graph import GraphReport
-from fpnscope.reports.inspect import STAGES, InspectReport
+from fpnscope.reports.inspect import STAGES, InspectReport, Level
 from fpnscope.reports.presets import PresetList
 from fpnscope.reports.profile import ProfileReport
 
@@ -32,13 +33,17 @@ def tables_of(report: Any) -> list[PlainTable]:
 
 def inspect_tables(report: InspectReport) -> list[PlainTable]:
     """Levels first (the CSV), then costs, per-level MACs and diagnostics."""
+    def field(lvl: Level) -> Cell:
+        return "global" if lvl.receptive_global else lvl.receptive_field
+
     rows: list[list[Cell]] = [
-        ["backbone", lvl.name, shape(lvl.shape), lvl.stride, lvl.channels, ""] for lvl in report.backbone_levels
+        ["backbone", lvl.name, shape(lvl.shape), lvl.stride, lvl.channels, "", field(lvl)] for lvl in report.backbone_levels
     ]
-    rows += [["neck", lvl.name, shape(lvl.shape), lvl.stride, lvl.channels, " ".join(lvl.sources)] for lvl in report.levels]
+    rows += [["neck", lvl.name, shape(lvl.shape), lvl.stride, lvl.channels, " ".join(lvl.sources), field(lvl)]
+             for lvl in report.levels]
     levels = PlainTable(
         "Levels",
-        ["stage", "level", "shape", "stride", "channels", "fed_by"],
+        ["stage", "level", "shape", "stride", "channels", "fed_by", "receptive_field_px"],
         rows,
     )
     cost_rows: list[list[Cell]] = []
@@ -74,7 +79,7 @@ def inspect_tables(report: InspectReport) -> list[PlainTable]:
           *((report.memory.params_bytes, report.memory.activations_peak_bytes, report.memory.method)
             if report.memory is not None else (None, None, None))]],
     )
-    tables = [levels, run, costs, per_level, *([rois] if report.roi_costs else []), findings]
+    tables = [levels, run, costs, per_level, *([rois] if report.roi_costs else []), *size_tables(report), findings]
     corrected = report.corrected
     if corrected:
         import yaml
@@ -90,6 +95,22 @@ def inspect_tables(report: InspectReport) -> list[PlainTable]:
     if report.head_outputs:
         tables.insert(1, PlainTable("Head outputs", ["output", "shape"], [[h.name, shape(h.shape)] for h in report.head_outputs]))
     return tables
+
+
+def size_tables(report: InspectReport) -> list[PlainTable]:
+    """Which objects each level serves: a table per rule, then object sides against levels."""
+    sizes = report.object_sizes
+    if sizes is None or not sizes.assignments:
+        return []
+    out = [PlainTable(f"Objects per level: {rule.label} ({rule.summary})",
+                      ["level", "stride", "low_px", "high_px", "how", "receptive_field_px"],
+                      [[lvl.level, lvl.stride, round(lvl.low, 1), None if math.isinf(lvl.high) else round(lvl.high, 1),
+                        lvl.detail, "global" if lvl.receptive_global else lvl.receptive_field] for lvl in rule.levels])
+           for rule in sizes.assignments]
+    out.append(PlainTable("Object size → level", ["side_px", *[rule.label for rule in sizes.assignments]],
+                          [[row.side, *(" ".join(row.levels[r.label]) or "none" for r in sizes.assignments)]
+                           for row in sizes.rows]))
+    return out
 
 
 def profile_tables(report: ProfileReport) -> list[PlainTable]:

@@ -12,6 +12,7 @@ from rich.text import Text
 from fpnscope.render.findings import findings_block
 from fpnscope.render.fit import Fit
 from fpnscope.render.fmt import shape, share, si, size_bytes
+from fpnscope.render.sizes import size_parts
 from fpnscope.render.tables import figure, level_table, right, spaced, table
 from fpnscope.reports.inspect import STAGES, InspectReport
 
@@ -178,7 +179,8 @@ def _levels(title: str, report: InspectReport, stage: str) -> Any:
         line = Text(title, style="bold")
         line.append(f"  not measured: the {stopped}'s forward raised (see the forward-error finding below)", style="yellow")
         return line
-    return Fit(level_table(title, levels, with_sources=stage == "neck", keys=any(lvl.key for lvl in levels)))
+    return Fit(level_table(title, levels, with_sources=stage == "neck", keys=any(lvl.key for lvl in levels)),
+               drop=("Receptive field",))
 
 
 def view(report: InspectReport, strict: bool = False) -> Group:
@@ -215,6 +217,7 @@ def view(report: InspectReport, strict: bool = False) -> Group:
         parts.append(line)
     if report.level_costs:
         parts.append(Fit(level_cost_table(report), drop=("Share",)))
+    parts += [Fit(part, drop=("How",)) if isinstance(part, Table) else part for part in size_parts(report.object_sizes)]
     notes = Text()
     if report.not_counted:
         listed = ", ".join(f"{n.op} ×{n.calls}" for n in report.not_counted)

@@ -64,6 +64,9 @@ def level_table(title: str, levels: Iterable[Level], with_sources: bool = False,
         columns.insert(1, ("Key", {"style": "dim"}))
     if with_sources:
         columns.append(("Fed by", {}))
+    fields = any(lvl.receptive_field is not None or lvl.receptive_global for lvl in levels)
+    if fields:
+        columns.append(("Receptive field", right() | {"no_wrap": True}))
     out = table(title, *columns)
     for lvl in levels:
         row = [lvl.name, shape(lvl.shape), str(lvl.stride), str(lvl.channels)]
@@ -71,5 +74,7 @@ def level_table(title: str, levels: Iterable[Level], with_sources: bool = False,
             row.insert(1, lvl.key or "")
         if with_sources:
             row.append(" ".join(lvl.sources) or "—")
+        if fields:
+            row.append("global" if lvl.receptive_global else f"{lvl.receptive_field:,} px" if lvl.receptive_field else "—")
         out.add_row(*row)
     return out

@@ -10,10 +10,14 @@ JSON contract (stable keys; more may be added):
 - ``params`` / ``macs`` / ``flops`` / ``elementwise_ops``: {total, backbone, neck, head}; ``head`` is
   null when the model has no head. MACs are multiply-accumulates of conv / linear / matmul, FLOPs =
   2 x MACs; element-wise ops (adds, resizes, pooling, norms, activations) are counted apart.
-- ``head_outputs``: list of {name, shape} (``cls P3``, ``seg``...), empty without a head
+- ``head_outputs``: list of {name, shape, receptive_field, receptive_field_global} (``cls P3``,
+  ``seg``...), empty without a head
 - ``level_costs``: MACs and element-wise ops per level and stage, by the resolution each op ran at:
   list of {level, stride, macs: {backbone, neck, head}, elementwise_ops: {...}}; ops that do not
   produce a feature map (or run at a size no level has) are in a row with level null
+- ``object_sizes``: a detection head's rules for giving objects to levels (anchors, RoI level rule,
+  regression ranges), each level's range of object sides and receptive field, a table of sides
+  and the levels they land on; null without such a head
 - ``roi_costs``: head parts run once per RoI (box and mask heads): list of {stage, module, params,
   per_roi: {macs, flops, elementwise_ops}, rois_per_image, set_by, rois (x batch), macs, flops,
   elementwise_ops, in_head_total}; their MACs are in ``macs.head``, in no ``level_costs`` row
@@ -38,6 +42,7 @@ from fpnscope.reports.common import Displayable, header
 from fpnscope.reports.details import CrossCheck, DeviceInfo, InputInfo, MemoryInfo, ModelInfo, ModuleRow, NotCounted
 from fpnscope.reports.findings import Finding, merge_fixes
 from fpnscope.reports.roi import RoICost
+from fpnscope.reports.sizes import ObjectSizes
 from fpnscope.spec import LevelSpec
 
 STAGES = ("backbone", "neck", "head")
@@ -53,6 +58,8 @@ class Level:
     channels: int
     sources: tuple[str, ...] = ()
     key: str | None = None  # the key a stage returning a dict gave this map ("res2", "p6")
+    receptive_field: int | None = None  # theoretical, in input pixels; None: unknown or global
+    receptive_global: bool = False  # the map depends on the whole image (attention, global pooling)
 
     @property
     def spec(self) -> LevelSpec:
@@ -66,6 +73,8 @@ class Level:
             "stride": self.stride,
             "channels": self.channels,
             "key": self.key,
+            "receptive_field": self.receptive_field,
+            "receptive_field_global": self.receptive_global,
         }
         if with_sources:
             out["sources"] = list(self.sources)
@@ -119,10 +128,13 @@ class LevelCost:
 
 @dataclass(frozen=True)
 class HeadOutput:
-    """One output of the head, such as ``cls P3``."""
+    """One output of the head, such as ``cls P3``, and the receptive field of its elements."""
 
     name: str
     shape: tuple[int, ...]
+    receptive_field: int | None = None
+    receptive_global: bool = False
+    level: str | None = None  # the pyramid level it was computed at, for outputs per level
 
 
 @dataclass
@@ -151,6 +163,7 @@ class InspectReport(Displayable):
     stopped_at: str | None = None  # the stage whose forward raised: what follows it did not run
     notes: list[str] = field(default_factory=list)  # how the model was built, when not as asked
     roi_costs: list[RoICost] = field(default_factory=list)
+    object_sizes: ObjectSizes | None = None  # which objects each level serves, for a detection head
 
     @property
     def total(self) -> StageCost:
@@ -214,10 +227,13 @@ class InspectReport(Displayable):
             "macs": self.macs.to_dict(),
             "flops": self.flops.to_dict(),
             "elementwise_ops": self.elementwise_ops.to_dict(),
-            "head_outputs": [{"name": h.name, "shape": list(h.shape)} for h in self.head_outputs],
+            "head_outputs": [{"name": h.name, "shape": list(h.shape), "level": h.level,
+                              "receptive_field": h.receptive_field, "receptive_field_global": h.receptive_global}
+                             for h in self.head_outputs],
             "memory": None if self.memory is None else asdict(self.memory) | {"total_bytes": self.memory.total_bytes},
             "level_costs": [lc.to_dict() for lc in self.level_costs],
             "roi_costs": [rc.to_dict() for rc in self.roi_costs],
+            "object_sizes": self.object_sizes.to_dict() if self.object_sizes is not None else None,
             "not_counted": [asdict(n) | {"modules": list(n.modules)} for n in self.not_counted],
             "diagnostics": [f.to_dict() for f in self.diagnostics],
             "corrected": self.corrected,

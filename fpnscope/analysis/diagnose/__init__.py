@@ -10,8 +10,10 @@ from fpnscope.analysis.diagnose.alignment import check_fusion, check_rounding, c
 from fpnscope.analysis.diagnose.channels import check_in_channels, check_neck_declared, head_mismatch
 from fpnscope.analysis.diagnose.crash import crash_finding
 from fpnscope.analysis.diagnose.inputs import one_input
+from fpnscope.analysis.diagnose.sizes import check_sizes
 from fpnscope.analysis.diagnose.strides import check_contiguous, check_declared, check_order
 from fpnscope.analysis.measure.run import Measurement
+from fpnscope.analysis.sizes import object_sizes
 from fpnscope.config.schema import PresetConfig
 from fpnscope.reports.findings import SEVERITY_ORDER, Finding
 
@@ -51,6 +53,7 @@ def diagnose(cfg: PresetConfig, run: Measurement) -> list[Finding]:
         findings += check_neck_declared(run.neck_specs, run.levels, neck.kind)
     if run.head_failure is not None:
         findings.append(head_mismatch(run.head_failure))
+    findings += check_sizes(object_sizes(cfg, run))
     if run.failure is not None:
         stage = {"backbone": cfg.backbone, "neck": cfg.neck, "head": cfg.head}[run.failure.stage]
         coarsest = max((lvl.stride for lvl in run.backbone_levels), default=32)

@@ -192,6 +192,27 @@ def _too_small(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
                      f"{2 * facts['stride']} pixels a side, or fewer levels")
 
 
+# --- object sizes ---------------------------------------------------------------------------------
+@_writes("receptive-field", "receptive-field")
+def _receptive(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    return (f"{facts['level']}'s receptive field is {facts['receptive_field']} px, smaller than the smallest object "
+            f"it is given ({facts['low']:.0f} px, by the {facts['assignment']})",
+            "its predictions see only part of every object they answer for: widen what feeds this level (more or "
+            "dilated convs, a deeper head) or give these sizes to a level that sees them")
+
+
+@_writes("size-coverage", "size-coverage")
+def _coverage(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    spans = ", ".join(f"{a:.0f}–{b:.0f}" for a, b in facts["gaps"])
+    low, high = facts["wanted"]
+    hint = {"anchors": "anchors reach them with head.anchor_scale or scales_per_octave, or a finer or coarser "
+                       "level; meanwhile such a box gets only the anchor that overlaps it most, at a lower IoU",
+            "dfl-range": "raise head.reg_max or add a coarser level to regress boxes this large"}.get(
+        facts["rule"], "add a level for these sizes or narrow head.object_sizes")
+    return f"objects of {spans} px (of the {low}–{high} px in head.object_sizes) land on no level by the " \
+           f"{facts['assignment']}", hint
+
+
 # --- a forward that raised -----------------------------------------------------------------------
 def _operand_text(operand: Mapping[str, Any]) -> str:
     shape = "×".join(map(str, operand["shape"]))

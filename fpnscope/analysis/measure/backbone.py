@@ -21,6 +21,7 @@ from fpnscope.analysis.measure.forward import ForwardFailure, StageFailed, call_
 from fpnscope.analysis.measure.geometry import explained_stride, explains, grown_stride, within_border
 from fpnscope.analysis.measure.levels import finest_first, measure_levels
 from fpnscope.analysis.measure.provenance import IMAGE
+from fpnscope.analysis.measure.receptive import Field
 from fpnscope.config.schema import PresetConfig
 from fpnscope.models.assemble import build_backbone
 from fpnscope.models.code import build_whole
@@ -149,13 +150,15 @@ def run_backbone(
         if counter.live is not None:
             counter.live.track(x)  # the input batch is live memory too
         counter.tag(x, IMAGE)
+        counter.fields.seed(x, Field.pixel())
         try:
             raw, keys = as_maps(call_stage("backbone", backbone, x, counter, device, hw, modules))
         except StageFailed as stopped:
             raw, keys, failure = [], None, stopped.failure
     strides = [d.stride for d in declared] if declared and len(declared) == len(raw) else None
     known = _strides_by_growth(backbone, x, raw, strides, hw)
-    raw_levels = keyed(measure_levels(raw, hw, "C", stage="backbone", declared=strides, known=known), keys)
+    raw_levels = keyed(measure_levels(raw, hw, "C", stage="backbone", declared=strides, known=known,
+                                      fields=[counter.fields.of(m) for m in raw]), keys)
     order = sorted(range(len(raw_levels)), key=lambda i: raw_levels[i].stride)
     feats, levels = finest_first(raw, raw_levels)
     sorted_keys = [keys[i] for i in order] if keys is not None else None

@@ -21,6 +21,7 @@ from fpnscope.analysis.measure.failure import OpFailure
 from fpnscope.analysis.measure.memory import LiveTensors
 from fpnscope.analysis.measure.ops import elementwise_ops, macs_of, op_name
 from fpnscope.analysis.measure.provenance import Provenance
+from fpnscope.analysis.measure.receptive import ReceptiveFields
 
 
 @dataclass
@@ -78,6 +79,7 @@ class CostCounter(TorchDispatchMode):
         self.per_roi: tuple[str, ...] = ()
         self._stack: list[str] = [""]
         self.provenance = Provenance()
+        self.fields = ReceptiveFields()  # the receptive field of each tensor made from the image
         self.failure: OpFailure | None = None  # the first op that raised, with its operands
         self._handles: list[Any] = []
         if root is not None:
@@ -159,7 +161,9 @@ class CostCounter(TorchDispatchMode):
             self.own[where].macs += macs or 0
             self.own[where].elementwise += ops
             self._by_shape(where, out, macs or 0, ops)
-        self.provenance.record(op_name(func), where, args, kwargs, out)
+        name = op_name(func)
+        self.provenance.record(name, where, args, kwargs, out)
+        self.fields.record(name.rstrip("_"), args, kwargs, out)
         return out
 
     def _by_shape(self, where: str, out: Any, macs: int, ops: int) -> None:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from torch import Tensor
 
 from fpnscope.analysis.measure.geometry import infer_stride
+from fpnscope.analysis.measure.receptive import Field
 from fpnscope.errors import BuildError
 from fpnscope.reports.inspect import Level
 from fpnscope.spec import level_name
@@ -21,14 +22,16 @@ def measure_levels(
     stage: str = "backbone",
     declared: Sequence[int] | None = None,
     known: Mapping[tuple[int, int], int] | None = None,
+    fields: Sequence[Field | None] = (),
 ) -> list[Level]:
     """One Level per NCHW map; its stride is inferred from the input size (``declared`` strides,
     one per map, settle sizes that several strides explain, as on tiny inputs). ``known`` sizes
     have a stride found otherwise (from how they grow with the input): it is taken as it is.
+    ``fields``, one per map, are their receptive fields.
 
     >>> import torch
     >>> measure_levels([torch.empty(1, 256, 25, 42, device="meta")], (800, 1333), "P")
-    [Level(name='P5', shape=(1, 256, 25, 42), stride=32, channels=256, sources=(), key=None)]
+    [Level(name='P5', shape=(1, 256, 25, 42), stride=32, channels=256, sources=(), key=None, receptive_field=None, receptive_global=False)]
     """
     levels = []
     for i, feat in enumerate(feats):
@@ -41,6 +44,7 @@ def measure_levels(
         prefer = declared[i] if declared is not None and len(declared) == len(feats) else None
         size = (int(feat.shape[-2]), int(feat.shape[-1]))
         stride = known[size] if known and size in known else infer_stride(input_hw, size, prefer)
+        field = fields[i] if i < len(fields) else None
         levels.append(
             Level(
                 name=level_name(prefix, stride),
@@ -48,6 +52,8 @@ def measure_levels(
                 stride=stride,
                 channels=int(feat.shape[1]),
                 sources=tuple(sources[i]) if i < len(sources) else (),
+                receptive_field=field.pixels if field is not None else None,
+                receptive_global=field is not None and field.whole,
             )
         )
     return levels

@@ -20,6 +20,7 @@ from fpnscope.analysis.measure.build import build_on
 from fpnscope.analysis.measure.counter import CostCounter
 from fpnscope.analysis.measure.forward import ForwardFailure, MetaUnsupported, StageFailed, call_stage
 from fpnscope.analysis.measure.levels import measure_levels
+from fpnscope.analysis.measure.receptive import ReceptiveFields
 from fpnscope.config.schema import PresetConfig
 from fpnscope.errors import ConfigError, HeadMismatch, LevelNotFound
 from fpnscope.models.assemble import build_head, build_neck, select_levels
@@ -71,18 +72,24 @@ def roi_stages(head: nn.Module | None) -> tuple[RoIStage, ...]:
     return tuple(getattr(head, "roi_stages", ())) if head is not None else ()
 
 
-def head_output_list(out: Any, names: list[str]) -> list[HeadOutput]:
+def head_output_list(out: Any, names: list[str], fields: ReceptiveFields | None = None) -> list[HeadOutput]:
     """Name a head's outputs: ``{"cls": [t3, t4]}`` -> ``cls P3``, ``cls P4``; ``{"seg": t}`` -> ``seg``."""
     items = out.items() if isinstance(out, dict) else [("out", out)]
     result = []
+
+    def one(name: str, t: Tensor, level: str | None = None) -> HeadOutput:
+        field = fields.of(t) if fields is not None else None
+        return HeadOutput(name, tuple(int(d) for d in t.shape), field.pixels if field else None,
+                          bool(field and field.whole), level)
+
     for key, value in items:
         if isinstance(value, Tensor):
-            result.append(HeadOutput(str(key), tuple(int(d) for d in value.shape)))
+            result.append(one(str(key), value))
         elif isinstance(value, (list, tuple)):
             for i, t in enumerate(value):
                 if isinstance(t, Tensor):
-                    label = names[i] if len(value) == len(names) else str(i)
-                    result.append(HeadOutput(f"{key} {label}", tuple(int(d) for d in t.shape)))
+                    level = names[i] if len(value) == len(names) else None
+                    result.append(one(f"{key} {level if level is not None else i}", t, level))
     return result
 
 
@@ -148,6 +155,7 @@ def measure(
         counter.watch(neck, "neck")
         for i in indices:
             counter.tag(feats[i], backbone_levels[i].name)
+            counter.fields.seed(feats[i], bb.counter.fields.of(feats[i]))
         out, done.failure = _stage("neck", model, model.neck_input(feats, bb.keys), counter, device, hw, neck_specs)
         if done.failure is not None:
             return done
@@ -155,7 +163,8 @@ def measure(
         order = {lvl.name: i for i, lvl in enumerate(backbone_levels)}
         sources = [sorted(counter.tags(t), key=lambda n: order.get(n, 0)) for t in maps]
         declared = [d.stride for d in neck_specs] if neck_specs else None
-        done.levels = keyed(measure_levels(maps, hw, "P", sources, stage="neck", declared=declared, known=bb.known), keys)
+        done.levels = keyed(measure_levels(maps, hw, "P", sources, stage="neck", declared=declared, known=bb.known,
+                                           fields=[counter.fields.of(m) for m in maps]), keys)
         if cfg.head is not None:
             _run_head(cfg.head, done, maps, keys, counter, device, hw, context)
     return done
@@ -180,7 +189,7 @@ def _run_head(head_cfg: Any, done: Measurement, maps: list[Tensor], keys: list[s
     counter.per_roi = tuple(f"head.{stage.module}" for stage in roi_stages(head))
     result, done.failure = _stage("head", done.model, done.model.head_input(maps, keys), counter, device, hw, chosen)
     if done.failure is None:
-        done.head_outputs = head_output_list(result, [s.name for s in chosen])
+        done.head_outputs = head_output_list(result, [s.name for s in chosen], counter.fields)
 
 
 def measure_with_fallback(
