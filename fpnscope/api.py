@@ -15,8 +15,9 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from fpnscope.config.grid import GridLike, parse_axis
 from fpnscope.config.inputs import SizeLike, input_overrides, many, parse_batch, parse_size
-from fpnscope.config.overrides import Override, OverridesLike, as_overrides, parse_override
+from fpnscope.config.overrides import Override, OverridesLike, as_overrides, parse_override, split_top_level
 from fpnscope.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -26,12 +27,13 @@ if TYPE_CHECKING:
     from fpnscope.reports.inspect import InspectReport
     from fpnscope.reports.presets import PresetList
     from fpnscope.reports.profile import ProfileReport
+    from fpnscope.reports.sweep import SweepReport
 
     Target = str | os.PathLike[str] | Mapping[str, Any] | LoadedConfig  # what every call takes
 Progress = Callable[[int, int, str], None]  # (done, total, what is being done)
 
-__all__ = ["Override", "compare", "graph", "inspect", "load", "parse_override", "preset_text", "presets", "profile",
-           "schema"]
+__all__ = ["Override", "compare", "graph", "inspect", "load", "parse_axis", "parse_override", "preset_text", "presets",
+           "profile", "schema", "split_top_level", "sweep"]
 
 
 def load(
@@ -145,6 +147,60 @@ def compare(
         report.sort(sort)
     report.check(budgets)
     return report
+
+
+def sweep(
+    target: Target,
+    *,
+    grid: GridLike,
+    inputs: SizeLike | Sequence[SizeLike] | None = None,
+    batch: int | None = None,
+    set: OverridesLike = None,
+    profile: bool = False,
+    device: str = "auto",
+    pareto: str | Sequence[str] = ("macs", "params"),
+    where: Sequence[str] = (),
+    metric: str | None = None,
+    sort: str | None = None,
+    allow_python: bool = False,
+    on_progress: Progress | None = None,
+) -> SweepReport:
+    """Every point of ``grid`` (``{"neck.kind": ["fpn", "bifpn"], "out_channels": [96, 256]}``, bare
+    keys are neck keys, ``out_channels`` is a BiFPN's ``width``), at each of ``inputs``: params, MACs,
+    memory, levels, findings (latency with ``profile``), the Pareto front of ``pareto``, and the best
+    point on ``metric`` (default: the first of ``pareto``) that keeps every ``where`` (``"params<30M"``).
+    Ctrl-C stops it with the points measured so far (``report.interrupted``).
+
+    >>> import fpnscope as fs
+    >>> report = fs.sweep("synthetic_fpn", grid={"out_channels": [64, 128]}, inputs=64)
+    >>> [p.values["neck.out_channels"] for p in report.points], report.front, report.best
+    ([64, 128], [0], 0)
+    """
+    from fpnscope.config.grid import grid_axes, grid_points
+    from fpnscope.reports.sweep import Axis, Goals, SweepReport
+
+    goals = Goals.parse(pareto, metric, sort, where, profile)
+    sizes = [parse_size(s) for s in many(inputs)]
+    axes = grid_axes(grid, sizes)
+    sets = [*as_overrides(set), *input_overrides(sizes[0] if len(sizes) == 1 else None, batch)]
+    keys = {k for k, _ in axes} | ({"input.height", "input.width"} if len(sizes) > 1 else frozenset())
+    clash = [o.key for o in sets if o.key in keys]
+    if clash:
+        raise ConfigError(f"{clash[0]} is both in «set» and in «grid»; give it in one of them", option="grid")
+    base = _trusted(target, allow_python)
+    from fpnscope.analysis.sweep import sweep_points
+    from fpnscope.reports.profile import ProfileSettings
+
+    used, note = "meta", None
+    if profile:
+        from fpnscope.analysis.profile.devices import resolve_profile_device
+
+        resolved, note = resolve_profile_device(device)
+        used = str(resolved)
+    points, stopped = sweep_points(base, axes, sets, profile=ProfileSettings(stages=False) if profile else None,
+                                   device=used, allow_python=allow_python, on_point=on_progress)
+    return SweepReport(base.name, [Axis(k, v) for k, v in axes], points, goals.pareto, goals.metric, list(goals.where),
+                       goals.sort, len(grid_points(axes)), stopped, used, note, profile)
 
 
 def profile(
