@@ -31,9 +31,11 @@ def progress(verb: str = "profiling", unit: str | None = None) -> Iterator[Calla
         columns += [TextColumn("{task.fields[pace]}"), TextColumn("ETA"), TimeRemainingColumn()]
     bar = Progress(*columns, console=err, transient=True)
     task = bar.add_task("", total=None, pace="")
-    start = time.monotonic()
+    start: float | None = None  # when the first item began: the imports before it are no item's time
 
     def update(done: int, total: int, label: str) -> None:
+        nonlocal start
+        start = time.monotonic() if start is None else start
         pace = f"{(time.monotonic() - start) / done:.2f} s/{unit}" if unit is not None and done else ""
         bar.update(task, completed=done, total=total, description=label, pace=pace)
 

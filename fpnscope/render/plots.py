@@ -59,6 +59,9 @@ def save(figure: Any, path: str) -> None:
     try:
         with rc_context({"svg.hashsalt": "fpnscope"}):
             figure.savefig(tmp, format=suffix[1:], metadata=_METADATA[suffix], dpi=150)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # as a plain open() would create it, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
@@ -109,7 +112,8 @@ def sweep_figure(report: SweepReport, path: str | None = None) -> Any:
                    linewidths=0.6, label=f"best {metric_label(report.metric)}", zorder=4)
     for p in (report.points[i] for i in sorted({*front, *([best] if best is not None else [])})):
         ax.annotate(point_name(report, p), (p.value(x), p.value(y)), xytext=(7, 5), textcoords="offset points",
-                    fontsize=8)
+                    fontsize=8, bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+                    zorder=5)
     _axis(ax.xaxis, x)
     _axis(ax.yaxis, y)
     ax.set_xlabel(metric_label(x) + (" (multiply-accumulates)" if x == "macs" else ""))

@@ -7,7 +7,8 @@ import json
 import re
 from typing import Any
 
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -78,12 +79,15 @@ HEADERS = {"params": "Params", "macs": "MACs", "flops": "FLOPs", "memory": "Memo
            "throughput": "img/s"}
 
 
-def shown_metrics(report: SweepReport) -> list[str]:
-    """The figures the table has room for in 100 columns: params and MACs, memory unless the points
-    were timed (then latency and images/s), and any other metric the sweep was asked about."""
+def shown_metrics(report: SweepReport, squeeze: int = 0) -> list[str]:
+    """The figures of the table: params and MACs, memory unless the points were timed (then latency
+    and images/s), and any other metric the sweep was asked about; with less room (``squeeze`` 1 or
+    more) memory goes, then (4) images/s, unless they were asked about."""
     asked = {*report.pareto, report.metric, report.sort, *(c.metric for c in report.where)}
-    timed = ["latency", "throughput"] if report.profiled else []
-    return [m for m in HEADERS if m in ("params", "macs", *timed) or m in asked or (m == "memory" and not timed)]
+    wanted = {"params", "macs", *(["latency", "throughput"] if report.profiled else ["memory"])}
+    wanted -= {"memory"} if squeeze >= 1 else set()
+    wanted -= {"throughput"} if squeeze >= 4 else set()
+    return [m for m in HEADERS if m in wanted | asked]
 
 
 def shown_points(report: SweepReport) -> list[SweepPoint]:
@@ -98,14 +102,19 @@ def _figure_text(metric: str, value: float | None) -> str:
     return f"{value:,.1f}" if metric == "throughput" and value is not None else metric_value(metric, value)
 
 
-def points_table(report: SweepReport) -> Table:
-    """One row per point that keeps the constraints (and every point that failed, with its reason)."""
-    figures = shown_metrics(report)
+def points_table(report: SweepReport, squeeze: int = 0, reasons: bool = True) -> Table:
+    """One row per point that keeps the constraints (and every point that failed, with its reason).
+    ``squeeze`` 1 leaves memory out (unless it was asked about), 2 also narrows the gaps between
+    columns, 3 also leaves the levels out (the findings stay), 4 also images/s. Without ``reasons``, a failed
+    point's row leaves its reason out (a reason wraps: it does not need the room of one line).
+    """
+    figures = shown_metrics(report, squeeze)
     columns: list[tuple[str, dict[str, Any]]] = [("#", {"justify": "right", "no_wrap": True})]
     columns += [(a.name, {"style": "yellow", "no_wrap": True}) for a in report.axes]
     columns += [(HEADERS[m], figure()) for m in figures]
-    columns += [("Levels", {})]
+    columns += [("Levels" if squeeze < 3 else "Findings", {})]
     out = table(_title(report), *columns)
+    out.collapse_padding = squeeze >= 2
     front, best = set(report.front), report.best
     for p in shown_points(report):
         mark = Text("★", style="bold yellow") if p.index == best else Text("")
@@ -113,21 +122,46 @@ def points_table(report: SweepReport) -> Table:
         cells: list[Any] = [mark + Text((" " if mark else "") + str(p.index)),
                             *(value_text(p.values.get(a.key)) for a in report.axes)]
         if p.status != "ok":
-            cells += [Text(p.status, style="bold red"), *[""] * (len(figures) - 1), Text(p.reason or "", style="red")]
+            reason = (p.reason or "") if reasons else ""
+            cells += [Text(p.status, style="bold red"), *[""] * (len(figures) - 1), Text(reason, style="red")]
         else:
             cells += [_figure_text(m, p.value(m)) for m in figures]
             found = _findings(p)
-            cells.append(Text(levels_text(p.levels), style="cyan") + (Text(" ") + found if found.plain != "—" else Text()))
+            levels = Text(levels_text(p.levels), style="cyan") + (Text(" ") + found if found.plain != "—" else Text())
+            cells.append(levels if squeeze < 3 else found)
         out.add_row(*cells)
     x, y = report.pareto
     both = "lower" if LOWER_IS_BETTER[x] and LOWER_IS_BETTER[y] else "better"
     out.caption = (f"● on the Pareto front of {metric_label(x)} and {metric_label(y)} (no other point is {both} on "
                    f"both); ★ the best {metric_label(report.metric)}")
     out.caption += f" of the points that keep {', '.join(c.expression for c in report.where)}." if report.where else "."
-    out.caption += " Levels, then findings: ✗ errors, ! warnings. MACs: multiply-accumulates (FLOPs = 2 × MACs)"
-    out.caption += ("; memory: parameters and the estimated activation peak of one inference pass." if "memory" in figures
-                    else "; latency: median of the whole model. Memory is in the CSV and JSON.")
+    out.caption += (" Levels, then findings" if squeeze < 3 else " Findings") + ": ✗ errors, ! warnings."
+    out.caption += " MACs: multiply-accumulates (FLOPs = 2 × MACs)"
+    if "memory" in figures:
+        out.caption += "; memory: parameters and the estimated activation peak of one inference pass"
+    if report.profiled:
+        out.caption += "; latency: median of the whole model"
+    left_out = [name for name, gone in (("memory", "memory" not in figures), ("levels", squeeze >= 3),
+                                        ("images/s", report.profiled and "throughput" not in figures)) if gone]
+    out.caption += f". Left out for width: {', '.join(left_out)} (in the CSV and JSON)." if left_out else "."
     return out
+
+
+class FittedTable:
+    """The points table at the most detail that fits the width it is drawn at (a pipe is 80
+    columns unless COLUMNS says otherwise): memory goes first, then space, then the levels, so
+    that no figure is ever cut."""
+
+    def __init__(self, report: SweepReport) -> None:
+        self.report = report
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        unbounded = options.update(max_width=10_000)  # a measurement is clamped to the width it is given
+        squeeze = 0
+        while squeeze < 4 and Measurement.get(console, unbounded, points_table(self.report, squeeze, reasons=False)
+                                              ).maximum > options.max_width:
+            squeeze += 1
+        yield points_table(self.report, squeeze)
 
 
 def summary(report: SweepReport) -> Text:
@@ -145,7 +179,7 @@ def summary(report: SweepReport) -> Text:
         rules = ", ".join(c.expression for c in report.where)
         hidden = sum(p.candidate for p in report.points) - len(keep)
         lines.append(f"{len(keep)} of {len(report.points)} points keep {rules}"
-                     + (f"; {hidden} more outside them are not shown (CSV and JSON keep every point)" if hidden else "")
+                     + (f"; the {hidden} others are in the CSV and JSON" if hidden else "")
                      + "\n", style="bold" if keep else "bold red")
     best = report.best
     if best is not None:
@@ -184,7 +218,7 @@ def scatter_chart(report: SweepReport) -> Table:
 
 def view(report: SweepReport) -> Group:
     """The whole ``sweep`` report as the terminal shows it."""
-    parts: list[Any] = [points_table(report) if shown_points(report) else Text(_title(report), style="bold")]
+    parts: list[Any] = [FittedTable(report) if shown_points(report) else Text(_title(report), style="bold")]
     text = summary(report)
     if text.plain:
         parts.append(text)

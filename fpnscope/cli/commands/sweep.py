@@ -57,6 +57,8 @@ def sweep(
             from fpnscope.render.plots import check_plot_path
 
             check_plot_path(plot)  # before the sweep, not after it
+        if profile_:
+            collect_cycles()  # a real device from the start: cycles may hold its memory
         with progress("sweeping", unit="point") as bar, interruptible():
 
             def on_point(done: int, total: int, label: str) -> None:
