@@ -8,6 +8,7 @@ import gc
 import io
 import itertools
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -64,7 +65,7 @@ def test_a_small_grid_through_the_cli(cli):
     assert data["satisfying"] == [0, 1, 2, 3]
 
 
-def test_the_same_figures_as_inspect_and_the_backbone_built_once(cli, monkeypatch):
+def test_the_same_figures_as_inspect_and_the_backbone_built_once(monkeypatch):
     from fpnscope.analysis.measure import run
 
     built = []
@@ -94,6 +95,30 @@ def test_lists_as_values_and_the_table_in_100_columns(cli):
     assert " M " in first and " MiB " in first  # every figure with its unit
 
 
+@pytest.mark.parametrize("width", [80, 100])
+@pytest.mark.parametrize("timed", [False, True])
+def test_no_figure_is_cut_when_the_room_is_short(width, timed):
+    report = fs.sweep("synthetic_fpn", grid={"neck.kind": ["fpn", "bifpn"], "out_channels": [64, 128],
+                                             "in_features": [["C2", "C3", "C4", "C5"], ["C3", "C4", "C5"]]}, inputs=64)
+    if timed:  # the figures a profiled sweep has (timing them here would only make the test slow)
+        report.profiled = True
+        for p in report.points:
+            p.latency_ms, p.throughput_ips = 100.0 + 10 * p.index, 1000.0 / (100.0 + 10 * p.index)
+    text = report.to_text(width)
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert "…" not in text  # rich cuts a cell that does not fit with an ellipsis
+    rows = [line for line in lines if re.match(r"\s*[★●]*\s*\d+\s+(fpn|bifpn)\s", line)]  # the table's rows
+    assert len(rows) == 8
+    unit = " ms " if timed else " MiB " if width == 100 else " ×"  # the latency, the memory, or the levels' width
+    assert all(line.count(unit) == 1 for line in rows), rows
+    said = " ".join(text.split())
+    if width == 80:  # what was left out for width says so
+        assert f"Left out for width: memory{', levels, images/s' if timed else ''} (in the CSV and JSON)" in said
+    else:
+        assert ("img/s" if timed else "Memory") in text and "P3–P5 ×64" in text
+
+
 def test_constraints_pick_the_best_and_exit_1_when_nothing_keeps_them(cli):
     every = parse_json(cli("sweep", "synthetic_fpn", *GRID, "--json", *SMALL).stdout)["points"]
     limit = sorted(p["params"] for p in every)[2]  # two points keep params < the third smallest
@@ -105,7 +130,7 @@ def test_constraints_pick_the_best_and_exit_1_when_nothing_keeps_them(cli):
     assert data["best"] == min((p for p in every if p["index"] in keep), key=lambda p: p["memory_bytes"])["index"]
     assert len(data["points"]) == 4  # the JSON keeps every point
     table = cli("sweep", "synthetic_fpn", *GRID, "--where", f"params<{limit / 1e3}K", *SMALL)
-    assert f"2 of 4 points keep params<{limit / 1e3}K; 2 more outside them are not shown" in table.stdout
+    assert f"2 of 4 points keep params<{limit / 1e3}K; the 2 others are in the CSV and JSON" in table.stdout
     assert "★ best MACs: #" in table.stdout
     none = cli("sweep", "synthetic_fpn", *GRID, "--where", "params<1K", "--where", "macs<1G", *SMALL)
     assert none.exit_code == 1
@@ -127,7 +152,9 @@ def test_failing_points_and_error_findings_are_rows_and_exit_1(cli):
     front = parse_json(result.stdout)["front"]
     assert front == [0]  # only a clean, measured point is a candidate
     table = cli("sweep", "synthetic_fpn", "--grid", "out_channels=64,-1", *SMALL)
-    assert table.exit_code == 1 and "error" in table.stdout and "greater than 0" in table.stdout
+    assert table.exit_code == 1 and "error" in table.stdout
+    assert "Input should be greater than 0" in " ".join(table.stdout.split())  # in its row, wrapped
+    assert "3.73 MiB" in table.stdout and "P2–P5 ×64" in table.stdout  # a long reason takes no column away
 
 
 @pytest.mark.parametrize(
@@ -183,7 +210,7 @@ def test_the_library_object():
     assert report.best == best.index and report.metric == "macs"  # the first pareto metric by default
     assert [p.memory_bytes for p in report.ordered()] == sorted(p.memory_bytes or 0 for p in report.points)
     frame = report.to_dataframe()
-    assert list(frame.index) == sorted(frame.index) or report.sort == "memory"
+    assert list(frame.index) == [p.index for p in report.ordered()]  # the rows as shown, each under its number
     assert set(frame.index) == set(range(6)) and frame.loc[report.best, "best"]
     assert frame["params"].sum() == sum(p.params or 0 for p in report.points)
     html = report._repr_html_()
@@ -194,19 +221,22 @@ def test_the_library_object():
 def test_memory_stays_flat_and_no_model_outlives_its_point():
     from torch import nn
 
+    def modules() -> int:
+        gc.collect()
+        return sum(isinstance(o, nn.Module) for o in gc.get_objects())
+
+    before = modules()  # whatever other tests left alive
     counts: dict[int, int] = {}
 
     def census(done: int, total: int, label: str) -> None:
         if done in (2, 12):
-            gc.collect()
-            counts[done] = sum(isinstance(o, nn.Module) for o in gc.get_objects())
+            counts[done] = modules() - before
 
     grid = {"neck.kind": ["fpn", "bifpn"], "out_channels": [32, 48, 64, 96, 128, 160]}
     fs.sweep("synthetic_fpn", grid=grid, inputs=64, on_progress=census)
     # only the backbone cache holds modules between points (one synthetic backbone), never a neck
     assert counts[2] == counts[12] <= 4
-    gc.collect()
-    assert sum(isinstance(o, nn.Module) for o in gc.get_objects()) == 0  # nothing kept after the call
+    assert modules() == before  # nothing kept after the call
 
 
 def test_profile_times_every_point_and_records_the_ones_that_do_not_fit(cli):
