@@ -242,7 +242,9 @@ def sweep_tables(report: SweepReport) -> list[PlainTable]:
     """Every point as one flat row (the CSV: raw counts, bytes, ms), then a table for people."""
     rows = report.rows()
     headers = list(rows[0]) if rows else ["point", *(a.key for a in report.axes), "status"]
-    flat = PlainTable(f"Sweep of {report.model}", headers, [[_cell(v) for v in row.values()] for row in rows])
+    title = f"Sweep of {report.model}" + (f" (interrupted: {len(rows)} of {report.planned} points)"
+                                           if report.interrupted else "")
+    flat = PlainTable(title, headers, [[_cell(v) for v in row.values()] for row in rows])
     metrics = ["params", "macs", "memory", *(["latency", "throughput"] if report.profiled else [])]
     front, best = set(report.front), report.best
     people = PlainTable(

@@ -77,7 +77,7 @@ def sweep(
             report.plot(plot)
             say(f"wrote {plot}")
     if report.interrupted:
-        say(f"interrupted: {len(report.points)} of {report.planned} points measured, shown above")
+        say(f"interrupted: {len(report.points)} of {report.planned} points measured; the report holds them")
         raise typer.Exit(EXIT_INTERRUPTED)
     code = 0
     if report.failed:
