@@ -18,12 +18,12 @@ from fpnscope.errors import BuildError, ConfigError, FpnscopeError
 from fpnscope.spec import LevelSpec
 
 if TYPE_CHECKING:
-    from fpnscope.api import compare, graph, inspect, load, preset_text, presets, profile, schema
+    from fpnscope.api import compare, graph, inspect, load, preset_text, presets, profile, schema, sweep
 
-_API = ("load", "inspect", "compare", "profile", "graph", "presets", "preset_text", "schema")
+_API = ("load", "inspect", "compare", "profile", "graph", "sweep", "presets", "preset_text", "schema")
 __all__ = [
     "BuildError", "ConfigError", "FpnscopeError", "LevelSpec", "__version__",
-    "compare", "graph", "inspect", "load", "preset_text", "presets", "profile", "schema",
+    "compare", "graph", "inspect", "load", "preset_text", "presets", "profile", "schema", "sweep",
 ]
 
 

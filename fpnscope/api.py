@@ -12,13 +12,13 @@ Importing this module is light; torch and the model code load on the first call 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fpnscope.config.files import forget_modules, watched_files
+from fpnscope.config.grid import GridLike, parse_axis
 from fpnscope.config.inputs import SizeLike, input_overrides, many, parse_batch, parse_size
-from fpnscope.config.overrides import Override, OverridesLike, as_overrides, parse_override
+from fpnscope.config.overrides import Override, OverridesLike, as_overrides, parse_override, split_top_level
 from fpnscope.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -28,12 +28,13 @@ if TYPE_CHECKING:
     from fpnscope.reports.inspect import InspectReport
     from fpnscope.reports.presets import PresetList
     from fpnscope.reports.profile import ProfileReport
+    from fpnscope.reports.sweep import SweepReport
 
     Target = str | os.PathLike[str] | Mapping[str, Any] | LoadedConfig  # what every call takes
 Progress = Callable[[int, int, str], None]  # (done, total, what is being done)
 
-__all__ = ["Override", "compare", "forget_modules", "graph", "inspect", "load", "parse_override", "preset_text",
-           "presets", "profile", "schema", "watched_files"]
+__all__ = ["Override", "compare", "forget_modules", "graph", "inspect", "load", "parse_axis", "parse_override",
+           "preset_text", "presets", "profile", "schema", "split_top_level", "sweep", "watched_files"]
 
 
 def load(
@@ -172,6 +173,51 @@ def compare(
     return report
 
 
+def sweep(
+    target: Target,
+    *,
+    grid: GridLike,
+    inputs: SizeLike | Sequence[SizeLike] | None = None,
+    batch: int | None = None,
+    set: OverridesLike = None,
+    profile: bool = False,
+    device: str = "auto",
+    pareto: str | Sequence[str] = ("macs", "params"),
+    where: Sequence[str] = (),
+    metric: str | None = None,
+    sort: str | None = None,
+    allow_python: bool = False,
+    on_progress: Progress | None = None,
+) -> SweepReport:
+    """Every point of ``grid`` (``{"neck.kind": ["fpn", "bifpn"], "out_channels": [96, 256]}``, bare
+    keys are neck keys, ``out_channels`` is a BiFPN's ``width``), at each of ``inputs``: params, MACs,
+    memory, levels, findings (latency with ``profile``), the Pareto front of ``pareto``, and the best
+    point on ``metric`` (default: the first of ``pareto``) that keeps every ``where`` (``"params<30M"``).
+    Ctrl-C stops it with the points measured so far (``report.interrupted``).
+
+    >>> import fpnscope as fs
+    >>> report = fs.sweep("synthetic_fpn", grid={"out_channels": [64, 128]}, inputs=64)
+    >>> [p.values["neck.out_channels"] for p in report.points], report.front, report.best
+    ([64, 128], [0], 0)
+    """
+    from fpnscope.config.grid import grid_axes, grid_points
+    from fpnscope.reports.sweep import Axis, Goals, SweepReport
+
+    goals = Goals.parse(pareto, metric, sort, where, profile)
+    sizes = [parse_size(s) for s in many(inputs)]
+    sets = [*as_overrides(set), *input_overrides(sizes[0] if len(sizes) == 1 else None, batch)]
+    axes = grid_axes(grid, sizes, sets)
+    base = _trusted(target, allow_python)
+    from fpnscope.analysis.sweep import sweep_device, sweep_points
+    from fpnscope.reports.profile import ProfileSettings
+
+    used, note = sweep_device(device) if profile else ("meta", None)
+    points, stopped = sweep_points(base, axes, sets, profile=ProfileSettings(stages=False) if profile else None,
+                                   device=used, allow_python=allow_python, on_point=on_progress)
+    return SweepReport(base.name, [Axis(k, v) for k, v in axes], points, goals.pareto, goals.metric, list(goals.where),
+                       goals.sort, len(grid_points(axes)), stopped, used, note, profile)
+
+
 def profile(
     target: Target,
     *,
@@ -224,29 +270,6 @@ def graph(
     return neck_graph(loaded.config, loaded.source.base_dir, model=loaded.name)
 
 
-def watched_files(loaded: LoadedConfig) -> list[Path]:
-    """The files a configuration was made from: its YAML and ``_base_`` chain, and the modules of its
-    ``python`` kinds and ``model:`` section once they are imported (for ``inspect --watch``)."""
-    cfg = loaded.config
-    targets = [getattr(part, "target", None) for part in (cfg.backbone, cfg.neck, cfg.head, cfg.model)]
-    files = list(loaded.files)
-    for target in targets:
-        if isinstance(target, str):
-            module = sys.modules.get(target.partition(":")[0])
-            if module is not None and getattr(module, "__file__", None):
-                files.append(Path(str(module.__file__)).resolve())
-    return list(dict.fromkeys(files))
-
-
-def forget_modules(files: Sequence[Path]) -> None:
-    """Drop the imported modules of ``files`` so that the next call imports them again, as edited."""
-    wanted = {Path(f).resolve() for f in files}
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if file and Path(file).resolve() in wanted:
-            del sys.modules[name]
-
-
 def presets() -> PresetList:
     """Every bundled preset: name, model, levels (read from the YAML alone), description."""
     from fpnscope.config.summary import preset_infos
@@ -257,19 +280,9 @@ def presets() -> PresetList:
 
 def preset_text(name: str, resolved: bool = False) -> str:
     """A bundled preset's YAML as written, or ``resolved`` (inheritance merged, defaults filled in)."""
-    from fpnscope.config.loader import resolve
+    from fpnscope.config.summary import preset_yaml
 
-    source = resolve(name, paths=False)
-    if not source.bundled or source.path is None:
-        raise ConfigError(f"'{name}' is a path; give a bundled preset name")
-    if not resolved:
-        return source.path.read_text(encoding="utf-8")
-    import yaml
-
-    data = load(name).config.model_dump(mode="json")
-    if data.get("model") is None:
-        data.pop("model", None)  # a preset of its own stages, not parts of a model
-    return str(yaml.safe_dump(data, sort_keys=False))
+    return preset_yaml(name, resolved)
 
 
 def schema() -> dict[str, Any]:

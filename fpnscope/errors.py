@@ -84,6 +84,15 @@ class ConfigError(FpnscopeError):
     """A preset, YAML file, override or option is invalid (bad input: exit code 2)."""
 
 
+def missing_extra(package: str, extra: str, purpose: str) -> ConfigError:
+    """The error for an optional dependency that is not installed, naming the extra that brings it.
+
+    >>> print(missing_extra("pandas", "frames", "to_dataframe()"))
+    to_dataframe() needs pandas, which is not installed: pip install 'fpnscope[frames]'
+    """
+    return ConfigError(f"{purpose} needs {package}, which is not installed: pip install 'fpnscope[{extra}]'")
+
+
 class BuildError(FpnscopeError):
     """The configuration is valid but the model cannot be built or run as described."""
 

@@ -29,7 +29,7 @@ def test_the_notebook_runs_without_errors(executed):
 
 
 def test_reports_show_their_tables_as_html(executed):
-    report, figures, corrected, mine, compared, graph = executed[1:]
+    report, figures, corrected, mine, compared, swept, frame, graph = executed[1:]
     html = outputs(report, "text/html")
     for table in ("Backbone levels", "Pyramid levels", "Cost", "MACs per level", "Diagnostics"):
         assert table in html, table
@@ -40,6 +40,16 @@ def test_reports_show_their_tables_as_html(executed):
     assert "P3" in outputs(mine, "text/plain")
     table = outputs(compared, "text/html")
     assert "baseline: fpn" in table and "pafpn" in table and "bifpn" in table and "MACs per level" in table
+
+
+def test_a_sweep_shows_its_table_and_its_chart(executed):
+    swept, frame = executed[6:8]
+    html = outputs(swept, "text/html")
+    assert "<svg" in html and "Pareto front" in html  # the matplotlib chart, above the table
+    assert "resnet50_fpn: 6 points" in html and "keep params&lt;27M" in html and "★" in html
+    assert "Params against MACs" in outputs(swept, "text/plain")
+    table = outputs(frame, "text/html")
+    assert "neck.out_channels" in table and "front" in table and "True" in table
 
 
 def test_the_graph_is_drawn(executed):

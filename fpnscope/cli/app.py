@@ -14,6 +14,7 @@ from fpnscope.cli.commands.graph import graph
 from fpnscope.cli.commands.inspect import inspect
 from fpnscope.cli.commands.presets import presets_app, schema
 from fpnscope.cli.commands.profile import profile
+from fpnscope.cli.commands.sweep import sweep
 from fpnscope.cli.edge import interrupted
 
 app = typer.Typer(
@@ -25,7 +26,7 @@ app = typer.Typer(
     # plain click help and errors: rich's help formatter alone costs more than importing typer
     rich_markup_mode=None,
 )
-for command in (inspect, profile, compare, graph):
+for command in (inspect, profile, compare, sweep, graph):
     app.command()(command)
 app.add_typer(presets_app, name="presets")
 app.command()(schema)

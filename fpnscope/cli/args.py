@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from fpnscope.api import Override, parse_override
+from fpnscope.api import Override, parse_override, split_top_level
 from fpnscope.errors import ConfigError
 
 
@@ -24,33 +24,6 @@ def parse_list(text: str, option: str, item: Callable[[str], Any] = str) -> list
 def parse_sets(items: Sequence[str] | None) -> list[Override]:
     """Each ``--set key.path=value``, blamed as ``--set key.path=value`` when it sets a bad key."""
     return [parse_override(item, f"--set {item.strip()}") for item in items or []]
-
-
-def split_top_level(text: str, sep: str = ",") -> list[str]:
-    """Split at ``sep`` outside brackets, braces and quotes.
-
-    >>> split_top_level("a=1,b=[C3, C4],c={x: 1, y: 2}")
-    ['a=1', 'b=[C3, C4]', 'c={x: 1, y: 2}']
-    """
-    parts: list[str] = []
-    current: list[str] = []
-    depth, quote = 0, ""
-    for ch in text:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "[{(":
-            depth += 1
-        elif ch in "]})":
-            depth -= 1
-        if ch == sep and depth == 0 and not quote:
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current).strip())
-    return [p for p in parts if p]
 
 
 def parse_variant(text: str) -> tuple[str, list[Override]]:

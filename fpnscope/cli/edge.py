@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,7 +23,7 @@ from fpnscope.errors import FpnscopeError
 EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 1, 2, 3, 130, 141
 
 # options whose flag is not the parameter's name with dashes
-_FLAGS = {"necks": "--neck", "variants": "--variant", "input": "--input", "set": "--set"}
+_FLAGS = {"necks": "--neck", "variants": "--variant", "input": "--input", "inputs": "--input", "set": "--set"}
 
 
 def flag(option: str) -> str:
@@ -71,6 +73,20 @@ def interrupted(signum: int, frame: Any) -> None:
     exit 1) unwinds the run and leaves with the conventional code for Ctrl-C."""
     say("interrupted")
     raise SystemExit(EXIT_INTERRUPTED)
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Within: Ctrl-C raises KeyboardInterrupt, which a sweep catches to stop and keep the points it
+    measured; outside, it ends the run at once (see :func:`interrupted`)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread handles signals
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def collect_cycles() -> None:

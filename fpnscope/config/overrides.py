@@ -128,3 +128,33 @@ def parse_override(text: str, origin: str | None = None) -> Override:
     except ConfigError as err:
         raise ConfigError(f"{err.template} (quote the value for the shell)", option="set", key=key) from None
     return Override(key, parsed, origin or f"«set» {text.strip()}")
+
+
+def split_top_level(text: str, sep: str = ",", keep_empty: bool = False) -> list[str]:
+    """Split at ``sep`` outside brackets, braces and quotes; empty parts are dropped unless
+    ``keep_empty`` (so that a caller can refuse ``64,,128``).
+
+    >>> split_top_level("a=1,b=[C3, C4],c={x: 1, y: 2}")
+    ['a=1', 'b=[C3, C4]', 'c={x: 1, y: 2}']
+    >>> split_top_level("[C3, C4],,[C5]", keep_empty=True)
+    ['[C3, C4]', '', '[C5]']
+    """
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+        if ch == sep and depth == 0 and not quote:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current).strip())
+    return parts if keep_empty else [p for p in parts if p]

@@ -11,6 +11,7 @@ from typing import Any
 from fpnscope.config.kinds import NECKS, SIMPLE_FPN_SCALES
 from fpnscope.config.loader import load_raw, resolve
 from fpnscope.config.presets import preset_names
+from fpnscope.errors import ConfigError
 from fpnscope.spec import level_name, stride_of_name
 
 _TORCHVISION_STRIDES = {1: 4, 2: 8, 3: 16, 4: 32}
@@ -83,3 +84,24 @@ def preset_infos() -> list[dict[str, Any]]:
             "description": raw.get("description", ""),
         })
     return rows
+
+
+def preset_yaml(name: str, resolved: bool = False) -> str:
+    """A bundled preset's YAML as written, or ``resolved`` (inheritance merged, defaults filled in).
+
+    >>> preset_yaml("synthetic_fpn").startswith("name: synthetic_fpn")
+    True
+    """
+    source = resolve(name, paths=False)
+    if not source.bundled or source.path is None:
+        raise ConfigError(f"'{name}' is a path; give a bundled preset name")
+    if not resolved:
+        return source.path.read_text(encoding="utf-8")
+    import yaml
+
+    from fpnscope.config.loader import load_config
+
+    data = load_config(name).config.model_dump(mode="json")
+    if data.get("model") is None:
+        data.pop("model", None)  # a preset of its own stages, not parts of a model
+    return str(yaml.safe_dump(data, sort_keys=False))

@@ -11,11 +11,9 @@ from rich.text import Text
 from fpnscope.render.fit import Fit
 from fpnscope.render.fmt import budget_value, input_text, metric_value, si
 from fpnscope.render.plain import PlainTable
-from fpnscope.render.tables import figure, right, spaced, table
+from fpnscope.render.tables import bars, figure, right, spaced, table
 from fpnscope.reports.compare import LOWER_IS_BETTER, PER_ROI, CompareReport, VariantResult
 from fpnscope.reports.inspect import STAGES
-
-BAR_WIDTH = 40
 
 
 def _delta_text(report: CompareReport, variant: VariantResult, metric: str) -> Text:
@@ -135,24 +133,20 @@ def levels_table(report: CompareReport) -> Table | None:
     return out
 
 
+def metric_label(metric: str) -> str:
+    """How a title names a metric: ``MACs``, ``FLOPs``, ``Params``, ``Latency``...
+
+    >>> metric_label("macs"), metric_label("memory")
+    ('MACs', 'Memory')
+    """
+    return {"macs": "MACs", "flops": "FLOPs"}.get(metric, metric.capitalize())
+
+
 def bar_chart(report: CompareReport) -> Table:
     """Horizontal bars of the chosen metric."""
     metric = report.metric
-    values = {v.name: v.value(metric) for v in report.variants if v.status == "ok"}
-    top = max((x for x in values.values() if x), default=0) or 1
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(no_wrap=True)
-    grid.add_column(justify="right", no_wrap=True)
-    for name, value in values.items():
-        length = round(BAR_WIDTH * (value or 0) / top)
-        grid.add_row(name, Text("█" * length, style="cyan") + Text("·" * (BAR_WIDTH - length), style="dim"),
-                     metric_value(metric, value))
-    label = {"macs": "MACs", "flops": "FLOPs"}.get(metric, metric.capitalize())
-    outer = table(f"{label} by variant", ("", {}))
-    outer.show_header = False
-    outer.add_row(grid)
-    return outer
+    rows = [(v.name, v.value(metric)) for v in report.variants if v.status == "ok"]
+    return bars(f"{metric_label(metric)} by variant", rows, lambda value: metric_value(metric, value))
 
 
 def view(report: CompareReport) -> Group:

@@ -9,11 +9,13 @@ from fpnscope.render.compare import compare_tables
 from fpnscope.render.fmt import shape
 from fpnscope.render.graph import graph_tables
 from fpnscope.render.plain import Cell, PlainTable
+from fpnscope.render.sweep import sweep_tables
 from fpnscope.reports.compare import CompareReport
 from fpnscope.reports.graph import GraphReport
 from fpnscope.reports.inspect import STAGES, InspectReport, Level
 from fpnscope.reports.presets import PresetList
 from fpnscope.reports.profile import ProfileReport
+from fpnscope.reports.sweep import SweepReport
 
 
 def tables_of(report: Any) -> list[PlainTable]:
@@ -24,6 +26,8 @@ def tables_of(report: Any) -> list[PlainTable]:
         return profile_tables(report)
     if isinstance(report, CompareReport):
         return compare_tables(report)
+    if isinstance(report, SweepReport):
+        return sweep_tables(report)
     if isinstance(report, GraphReport):
         return graph_tables(report)
     if isinstance(report, PresetList):

@@ -1,5 +1,5 @@
 """Reports in a notebook: the terminal view recorded as HTML (the same tables, the same colours)
-or as plain text; a graph adds its SVG drawing above its table."""
+or as plain text; a graph adds its SVG drawing above its table, a sweep its chart."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import io
 from typing import Any
 
 from rich.console import Console, RenderableType
+
+from fpnscope.errors import ConfigError
 
 WIDTH = 100  # columns of the recorded view: wide enough for every table at full precision
 
@@ -32,7 +34,18 @@ def text(renderable: RenderableType, width: int = WIDTH) -> str:
     return "\n".join(line.rstrip() for line in console.export_text().splitlines()) + "\n"
 
 
+def _drawing(report: Any) -> str:
+    """A report's SVG drawing, or "" when it has none or its optional extra is not installed (the
+    terminal view below it still has its text chart)."""
+    if not hasattr(report, "to_svg"):
+        return ""
+    try:
+        return str(report.to_svg())
+    except ConfigError:
+        return ""
+
+
 def report_html(report: Any) -> str:
-    """A report's notebook display: its drawing when it has one (a graph), then its tables."""
-    drawing = report.to_svg() if hasattr(report, "to_svg") else ""
+    """A report's notebook display: its drawing when it has one (a graph, a sweep's chart), then its tables."""
+    drawing = _drawing(report)
     return (f'<div style="overflow-x: auto">{drawing}</div>' if drawing else "") + html(report.__rich__())

@@ -3,7 +3,7 @@ parts laid out one after another with a blank line between them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from rich import box
@@ -14,6 +14,8 @@ from rich.text import Text
 from fpnscope.render.fit import Fit
 from fpnscope.render.fmt import shape
 from fpnscope.reports.inspect import Level
+
+BAR_WIDTH = 40
 
 
 def table(title: str, *columns: tuple[str, dict[str, Any]]) -> Table:
@@ -78,3 +80,20 @@ def level_table(title: str, levels: Iterable[Level], with_sources: bool = False,
             row.append("global" if lvl.receptive_global else f"{lvl.receptive_field:,} px" if lvl.receptive_field else "—")
         out.add_row(*row)
     return out
+
+
+def bars(title: str, rows: Sequence[tuple[str, float | None]], fmt: Callable[[float | None], str]) -> Table:
+    """Horizontal bars, one per (label, value), the longest the largest value; ``fmt`` writes the
+    value with its unit."""
+    top = max((x for _, x in rows if x), default=0) or 1
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(no_wrap=True)
+    grid.add_column(justify="right", no_wrap=True)
+    for label, value in rows:
+        length = round(BAR_WIDTH * (value or 0) / top)
+        grid.add_row(label, Text("█" * length, style="cyan") + Text("·" * (BAR_WIDTH - length), style="dim"), fmt(value))
+    outer = table(title, ("", {}))
+    outer.show_header = False
+    outer.add_row(grid)
+    return outer

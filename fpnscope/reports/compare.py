@@ -10,6 +10,7 @@ value, limit, exceeded}).
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
@@ -136,6 +137,11 @@ class CompareReport(Displayable):
     @property
     def over_budget(self) -> list[BudgetCheck]:
         return [b for b in self.budgets if b.exceeded]
+
+    def plot(self, path: str | None = None) -> Any:
+        """MACs per level as grouped bars, one per variant: a matplotlib figure, saved to ``path``
+        (``.svg``, ``.png`` or ``.pdf``) when given (needs the ``plot`` extra)."""
+        return importlib.import_module("fpnscope.render.plots").compare_figure(self, path)
 
     def to_dict(self) -> dict[str, Any]:
         variants = []

@@ -32,6 +32,7 @@ def compare(
     fail_on: Annotated[
         list[str] | None, typer.Option("--fail-on", metavar="BUDGET", help="Budget: exit 1 when exceeded, e.g. 'macs>+5%' (vs the baseline), 'params>30M', 'memory>2GiB', 'throughput<-5%'. Repeatable.")
     ] = None,
+    plot: Annotated[str | None, typer.Option("--plot", metavar="FILE", help="Also write the MACs per level as grouped bars, one per variant: .svg, .png or .pdf (needs the plot extra: pip install 'fpnscope[plot]').")] = None,
     allow_python: AllowPythonOpt = False,
     as_json: JsonOpt = False,
     fmt: FormatOpt = None,
@@ -49,6 +50,10 @@ def compare(
         necks = parse_list(neck, "--neck") if neck else None
         variants = [parse_variant(v) for v in variant or []]
         overrides = parse_sets(sets)
+        if plot is not None:
+            from fpnscope.render.plots import check_plot_path
+
+            check_plot_path(plot)  # before the analysis, not after it
         if profile_:
             collect_cycles()
         from fpnscope import api
@@ -64,6 +69,9 @@ def compare(
             say(f"warning: the variants were analysed at different inputs ({shown}); "
                 "their deltas and relative budgets compare different work")
         emit(fmt, output, report, "fpnscope compare")
+        if plot is not None:
+            report.plot(plot)
+            say(f"wrote {plot}")
     failed = [v for v in report.variants if v.status != "ok"]
     for v in failed:  # a gate must not pass over a variant that did not build
         say(f"failed: {v.name}: {v.error}")
