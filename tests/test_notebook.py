@@ -29,7 +29,7 @@ def test_the_notebook_runs_without_errors(executed):
 
 
 def test_reports_show_their_tables_as_html(executed):
-    report, figures, corrected, mine, compared, swept, frame, graph = executed[1:]
+    report, figures, corrected, mine, compared, swept, frame, sizes, graph = executed[1:]
     html = outputs(report, "text/html")
     for table in ("Backbone levels", "Pyramid levels", "Cost", "MACs per level", "Diagnostics"):
         assert table in html, table
@@ -50,6 +50,12 @@ def test_a_sweep_shows_its_table_and_its_chart(executed):
     assert "Params against MACs" in outputs(swept, "text/plain")
     table = outputs(frame, "text/html")
     assert "neck.out_channels" in table and "front" in table and "True" in table
+
+
+def test_which_objects_land_on_which_level(executed):
+    text = outputs(executed[8], "text/plain")
+    assert "('P3', 23, 72, 523)" in text  # RetinaNet's anchors 32-51 px at IoU 0.5, and P3's receptive field
+    assert "objects of 8–23 px" in text  # below the smallest anchor's reach: the size-coverage warning
 
 
 def test_the_graph_is_drawn(executed):

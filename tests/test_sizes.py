@@ -205,3 +205,17 @@ def test_the_tables_and_the_json(cli):
     assert labels == ["RPN anchors", "RoI heads"]
     assert data["object_sizes"]["assignments"][1]["levels"][-1]["high"] is None  # P5 takes every larger box
     assert fs.inspect("upernet_r50", input=128).object_sizes is None  # segmentation: no size rule
+
+
+def test_a_torchvision_detector_given_whole_is_read_from_its_own_generator_and_pooler():
+    model = torchvision.models.detection.fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None)
+    report = fs.inspect(model, stages={"backbone": "backbone.body", "neck": "backbone.fpn", "head": "rpn.head"},
+                        input=(512, 512))
+    rpn, roi = report.object_sizes.assignments
+    assert [lvl.level for lvl in rpn.levels] == ["P2", "P3", "P4", "P5", "P6"]
+    assert [round(lvl.low, 1) for lvl in rpn.levels] == [round(s * math.sqrt(0.7), 1) for s in (32, 64, 128, 256, 512)]
+    assert [lvl.level for lvl in roi.levels] == ["P2", "P3", "P4", "P5"]  # its pooler's featmap_names, not "pool"
+    fcos = torchvision.models.detection.fcos_resnet50_fpn(weights=None, weights_backbone=None)
+    ranges = fs.inspect(fcos, stages={"backbone": "backbone.body", "neck": "backbone.fpn", "head": "head"},
+                        input=(512, 512)).object_sizes.assignments[0]
+    assert [lvl.low for lvl in ranges.levels] == [0.0, 128.0, 256.0, 512.0, 1024.0]

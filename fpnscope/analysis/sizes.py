@@ -52,16 +52,23 @@ def anchors(label: str, levels: Sequence[Level], fields: dict[str, tuple[int | N
     >>> round(rng.low, 1), round(rng.high, 1)
     (22.6, 71.8)
     """
+    sides = [[scale * lvl.stride * 2 ** (i / per_octave) for i in range(per_octave)] for lvl in levels]
+    octave = f" × 2^(i/{per_octave}), i = 0..{per_octave - 1}" if per_octave > 1 else ""
+    return anchors_of(label, levels, fields, sides, [ratios] * len(levels), iou, f"{_num(scale)} × stride{octave}")
+
+
+def anchors_of(label: str, levels: Sequence[Level], fields: dict[str, tuple[int | None, bool]],
+               sides: Sequence[Sequence[float]], ratios: Sequence[Sequence[float]], iou: float, how: str) -> Assignment:
+    """Anchors of the given ``sides`` (and aspect ``ratios``) on each level, matched at ``iou``."""
     root = math.sqrt(iou)
     out = []
-    for lvl in levels:
-        sides = [scale * lvl.stride * 2 ** (i / per_octave) for i in range(per_octave)]
-        detail = f"anchors {', '.join(_num(s) for s in sides)} px × ratios {', '.join(_num(r) for r in ratios)}"
+    for lvl, own, shapes in zip(levels, sides, ratios):
+        detail = f"anchors {', '.join(_num(s) for s in own)} px × ratios {', '.join(_num(r) for r in shapes)}"
         px, whole = fields.get(lvl.name, (lvl.receptive_field, lvl.receptive_global))
-        out.append(LevelRange(lvl.name, lvl.stride, min(sides) * root, max(sides) / root, detail, px, whole))
-    octave = f" × 2^(i/{per_octave}), i = 0..{per_octave - 1}" if per_octave > 1 else ""
-    summary = (f"an anchor takes a box it overlaps by IoU ≥ {iou:g}: square anchors of {_num(scale)} × stride{octave}, "
-               f"aspect ratios {', '.join(_num(r) for r in ratios)} (for a box centred on one)")
+        out.append(LevelRange(lvl.name, lvl.stride, min(own) * root, max(own) / root, detail, px, whole))
+    shown = sorted({_num(r) for shapes in ratios for r in shapes}, key=float)
+    summary = (f"an anchor takes a box it overlaps by IoU ≥ {iou:g}: square anchors of {how}, aspect ratios "
+               f"{', '.join(shown)} (for a box centred on one)")
     return Assignment(label, "anchors", summary, out)
 
 
@@ -79,12 +86,15 @@ def roi_levels(label: str, levels: Sequence[Level], scale: int, canonical: int) 
     return Assignment(label, "roi-level", summary, out)
 
 
-def regression_ranges(label: str, levels: Sequence[Level], fields: dict[str, tuple[int | None, bool]]) -> Assignment:
-    """FCOS: a location takes a box whose largest distance to its sides is 4 to 8 × its stride."""
+def regression_ranges(label: str, levels: Sequence[Level], fields: dict[str, tuple[int | None, bool]],
+                      sizes: Sequence[float] | None = None) -> Assignment:
+    """FCOS: a location takes a box whose largest distance to its sides is 4 to 8 × its anchor
+    size (its stride, unless ``sizes`` says otherwise)."""
     out = []
     for i, lvl in enumerate(levels):
-        low = 0.0 if i == 0 else 4.0 * lvl.stride
-        high = INF if i == len(levels) - 1 else 8.0 * lvl.stride
+        size = sizes[i] if sizes is not None else lvl.stride
+        low = 0.0 if i == 0 else 4.0 * size
+        high = INF if i == len(levels) - 1 else 8.0 * size
         px, whole = fields.get(lvl.name, (lvl.receptive_field, lvl.receptive_global))
         shown = f"max(l, t, r, b) {_num(low)}–{'∞' if math.isinf(high) else _num(high)} px"
         out.append(LevelRange(lvl.name, lvl.stride, 2 * low, 2 * high, shown, px, whole))
@@ -146,7 +156,31 @@ def _assignments(head: Any, run: Measurement, levels: list[Level], fields: dict[
         return [dfl_ranges("DFL reach", levels, fields, head.reg_max)]
     if kind == "yolox":
         return [dynamic("SimOTA", levels, fields, "SimOTA")]
+    if run.whole is not None:
+        return torchvision_rules(run.whole, levels, fields)
     return []
+
+
+def torchvision_rules(model: Any, levels: list[Level], fields: dict[str, tuple[int | None, bool]]) -> list[Assignment]:
+    """The rules of a torchvision detector given whole (``model:``), read from its own anchor
+    generator, matchers and RoI pooler: RetinaNet, FCOS, Faster / Mask R-CNN."""
+    rpn = getattr(model, "rpn", None)
+    generator = getattr(rpn if rpn is not None else model, "anchor_generator", None)
+    sizes, ratios = getattr(generator, "sizes", None), getattr(generator, "aspect_ratios", None)
+    if sizes is None or ratios is None or len(sizes) != len(levels):
+        return []
+    if hasattr(model, "center_sampling_radius"):  # FCOS: ranges of 4-8 x its one anchor size per level
+        return [regression_ranges("regression ranges", levels, fields, [float(s[0]) for s in sizes])]
+    matcher = getattr(rpn if rpn is not None else model, "proposal_matcher", None)
+    iou = float(getattr(matcher, "high_threshold", 0.5))
+    out = [anchors_of("RPN anchors" if rpn is not None else "anchors", levels, fields, sizes, ratios, iou,
+                      "the model's anchor generator")]
+    pool = getattr(getattr(model, "roi_heads", None), "box_roi_pool", None)
+    names = [str(n) for n in getattr(pool, "featmap_names", ())]
+    pooled = [lvl for lvl in levels if lvl.key in names]
+    if pool is not None and pooled:
+        out.append(roi_levels("RoI heads", pooled, int(pool.canonical_scale), int(pool.canonical_level)))
+    return out
 
 
 def _sides(hw: tuple[int, int], wanted: tuple[int, int] | None) -> list[int]:

@@ -46,8 +46,6 @@ def crash_text(finding: Finding) -> Text:
                             f"{explained['because']}", ""))
     elif facts.get("sizes") and facts.get("dim"):  # no chain of levels explains it: the sizes alone
         rows.append(("why", f"{facts['dim']} disagree: {' vs '.join(map(str, facts['sizes']))}", ""))
-    elif facts.get("rule") is None and facts.get("error"):
-        rows.append(("error", str(facts["error"]), ""))
     width = max((len(label) for label, _, _ in rows), default=0)
     what = max((len(body) for label, body, _ in rows if label in names), default=0)
     for label, body, shape in rows:

@@ -247,7 +247,7 @@ def _forward(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
         message = (f"{facts['op']} fails in {at}: the new shape needs {needs} elements but its input, "
                    f"{_operand_text(operands[0]) if operands else '?'}, has {sizes[0]}")
     else:
-        message = f"the {facts['stage']}'s forward raised {facts['error']} in {at}"
+        message = f"the {facts['stage']}'s forward raised in {at}: {facts['error']}"
     return message, _forward_hint(facts, fixes)
 
 

@@ -67,12 +67,19 @@ def finest_first(feats: Sequence[Tensor], levels: Sequence[Level]) -> tuple[list
     ['C4', 'C4_1']
     """
     order = sorted(range(len(levels)), key=lambda i: levels[i].stride)
-    out_feats = [feats[i] for i in order]
+    return [feats[i] for i in order], distinct([levels[i] for i in order])
+
+
+def distinct(levels: Sequence[Level]) -> list[Level]:
+    """The levels in their order, a second one of a name suffixed ``_1`` (then ``_2``...).
+
+    >>> [lvl.name for lvl in distinct([Level("P7", (1, 8, 3, 3), 128, 8), Level("P7", (1, 8, 2, 2), 128, 8)])]
+    ['P7', 'P7_1']
+    """
     seen: dict[str, int] = {}
-    out_levels = []
-    for i in order:
-        lvl = levels[i]
+    out = []
+    for lvl in levels:
         count = seen.get(lvl.name, 0)
         seen[lvl.name] = count + 1
-        out_levels.append(replace(lvl, name=f"{lvl.name}_{count}") if count else lvl)
-    return out_feats, out_levels
+        out.append(replace(lvl, name=f"{lvl.name}_{count}") if count else lvl)
+    return out

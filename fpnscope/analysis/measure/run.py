@@ -19,7 +19,7 @@ from fpnscope.analysis.measure.backbone import BackboneCache, BackboneRun, keyed
 from fpnscope.analysis.measure.build import build_on
 from fpnscope.analysis.measure.counter import CostCounter
 from fpnscope.analysis.measure.forward import ForwardFailure, MetaUnsupported, StageFailed, call_stage
-from fpnscope.analysis.measure.levels import measure_levels
+from fpnscope.analysis.measure.levels import distinct, measure_levels
 from fpnscope.analysis.measure.receptive import ReceptiveFields
 from fpnscope.config.schema import PresetConfig
 from fpnscope.errors import ConfigError, HeadMismatch, LevelNotFound
@@ -51,6 +51,7 @@ class Measurement:
     head_failure: HeadMismatch | LevelNotFound | None = None  # why the head was left out
     failure: ForwardFailure | None = None  # a stage's forward raised: the measurement stops there
     notes: list[str] = field(default_factory=list)  # how it was built, when not as asked
+    whole: nn.Module | None = None  # the model the stages are parts of, if they are
 
     @property
     def plan(self) -> StagePlan:
@@ -147,7 +148,8 @@ def measure(
         model = PyramidModel(bb.module, neck, indices, neck_form=getattr(cfg.neck, "inputs", "list"),
                              neck_names=neck_names, order=bb.order)
         done = Measurement(model, counter, device, bb.declared, bb.raw_levels, backbone_levels,
-                           [backbone_levels[i] for i in indices], [], neck_specs, failure=bb.failure, notes=notes)
+                           [backbone_levels[i] for i in indices], [], neck_specs, failure=bb.failure, notes=notes,
+                           whole=bb.whole)
         if bb.failure is not None:
             return done
         if counter.live is not None:
@@ -163,8 +165,8 @@ def measure(
         order = {lvl.name: i for i, lvl in enumerate(backbone_levels)}
         sources = [sorted(counter.tags(t), key=lambda n: order.get(n, 0)) for t in maps]
         declared = [d.stride for d in neck_specs] if neck_specs else None
-        done.levels = keyed(measure_levels(maps, hw, "P", sources, stage="neck", declared=declared, known=bb.known,
-                                           fields=[counter.fields.of(m) for m in maps]), keys)
+        done.levels = keyed(distinct(measure_levels(maps, hw, "P", sources, stage="neck", declared=declared,
+                                                    known=bb.known, fields=[counter.fields.of(m) for m in maps])), keys)
         if cfg.head is not None:
             _run_head(cfg.head, done, maps, keys, counter, device, hw, context)
     return done
