@@ -116,7 +116,7 @@ def levels_table(report: CompareReport) -> Table | None:
         for v in ok:
             value, ref = v.level_macs.get(stride, 0), base.level_macs.get(stride, 0)
             text = Text(si(value) if value else "—")
-            if v is not base and value != ref:
+            if v is not base and value != ref and value:  # none at all here: the dash says it
                 change = (value - ref) / ref if ref else float("inf")
                 if not ref:
                     text.append(" new", style="red")

@@ -25,7 +25,8 @@ def _flops(stage: StageProfile) -> str:
 def _tflops(stage: StageProfile) -> str:
     if not stage.tflops:  # no FLOPs counted (a weightless backbone) or none measured
         return "—"
-    return f"{stage.tflops:.3f}" if stage.tflops < 1 else f"{stage.tflops:.2f}"
+    # three significant figures, so a small stage on a slow device never reads 0.000
+    return f"{stage.tflops:.2f}" if stage.tflops >= 1 else f"{stage.tflops:.3g}"
 
 
 def _memory(stage: StageProfile, measured: bool = True) -> str:

@@ -179,7 +179,7 @@ def summary(report: SweepReport) -> Text:
         rules = ", ".join(c.expression for c in report.where)
         hidden = sum(p.candidate for p in report.points) - len(keep)
         lines.append(f"{len(keep)} of {len(report.points)} points keep {rules}"
-                     + (f"; the {hidden} others are in the CSV and JSON" if hidden else "")
+                     + (f"; the {'other is' if hidden == 1 else f'{hidden} others are'} in the CSV and JSON" if hidden else "")
                      + "\n", style="bold" if keep else "bold red")
     best = report.best
     if best is not None:
