@@ -7,6 +7,7 @@ kept alive by a manager, a script's own figures left alone).
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import tempfile
@@ -42,10 +43,8 @@ def check_plot_path(path: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise ConfigError(f"«plot» {path}: the folder {folder} does not exist", option="plot")
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise missing_extra("matplotlib", "plot", "«plot»") from None
+    if importlib.util.find_spec("matplotlib") is None:
+        raise missing_extra("matplotlib", "plot", "«plot»")
 
 
 def save(figure: Any, path: str) -> None:

@@ -41,11 +41,13 @@ class FCOSHead(nn.Module):
         self.box_pred = nn.Conv2d(channels, num_anchors * 4, 3, padding=1)
         self.ctr_pred = nn.Conv2d(channels, num_anchors, 3, padding=1)
         for m in self.modules():  # torchvision's init
-            if isinstance(m, nn.Conv2d):
+            if isinstance(m, nn.Conv2d) and m.bias is not None:  # every conv here has one
                 nn.init.normal_(m.weight, std=0.01)
-                nn.init.zeros_(m.bias)  # type: ignore[arg-type]  # every conv here has one
+                nn.init.zeros_(m.bias)
         # the focal-loss prior: every class starts at probability prior_probability
-        nn.init.constant_(self.cls_pred.bias, -math.log((1 - prior_probability) / prior_probability))  # type: ignore[arg-type]
+        bias = self.cls_pred.bias
+        if bias is not None:
+            nn.init.constant_(bias, -math.log((1 - prior_probability) / prior_probability))
 
     def forward(self, levels: list[Tensor]) -> dict[str, list[Tensor]]:
         box_feats = [self.box_tower(x) for x in levels]
