@@ -20,7 +20,8 @@ def corpus(monkeypatch):
     """The corpus importable as the user's modules (found next to their YAML files), forgotten after."""
     monkeypatch.syspath_prepend(str(CORPUS))
     yield CORPUS
-    for name in ("naive_fpn", "wrong_lateral", "yolo_concat", "dict_backbone", "heads", "needs_real_tensors"):
+    for name in ("naive_fpn", "wrong_lateral", "yolo_concat", "dict_backbone", "heads", "needs_real_tensors",
+                 "pooled_pan", "unpadded_pan"):
         sys.modules.pop(name, None)
 
 
@@ -89,6 +90,79 @@ def test_a_yolo_style_concat_at_240(corpus):
     assert finding.facts["explained"]["because"] == "8 × 2 = 16 ≠ 15"
     assert finding.fixes[0].code == "F.interpolate(c5, size=c4.shape[-2:])"
     assert finding.fix == {"input": {"height": 256, "width": 256}}
+
+
+def _applied(corpus: Path, tmp_path: Path, name: str, fix, written: str) -> Path:
+    """The corpus module with the call ``written`` at the proposed line replaced by the proposed one."""
+    lines = (corpus / f"{name}.py").read_text().splitlines()
+    assert written in lines[fix.line - 1]
+    lines[fix.line - 1] = lines[fix.line - 1].replace(written, fix.code)
+    (tmp_path / f"{name}.py").write_text("\n".join(lines) + "\n")
+    (tmp_path / f"{name}.yaml").write_text((corpus / f"{name}.yaml").read_text())
+    sys.modules.pop(name, None)
+    return tmp_path / f"{name}.yaml"
+
+
+def test_a_max_pool_that_rounds_down_is_built_to_round_up(corpus, tmp_path):
+    finding = crash(fs.inspect(corpus / "pooled_pan.yaml", allow_python=True))
+    assert [o["what"] for o in finding.facts["operands"]] == ["add of P4", "neck.pool (max-pool k2 s2) of P3"]
+    assert finding.facts["explained"]["because"] == "167 // 2 = 83 ≠ 84 (rounded down)"
+    build, resize, pad = finding.fixes
+    assert (build.kind, build.module, build.layers, dict(build.changes)) == (
+        "build-with", "neck.pool", ("neck.pool",), {"ceil_mode": True})
+    assert (Path(build.file).name, build.line, build.code) == ("pooled_pan.py", 12, "nn.MaxPool2d(2, 2, ceil_mode=True)")
+    assert "`nn.MaxPool2d(2, 2, ceil_mode=True)` at pooled_pan.py:12, with which the forward runs (checked)" in finding.hint
+    assert (resize.kind, pad.kind) == ("edit-code", "pad-input")
+    fixed = fs.inspect(_applied(corpus, tmp_path, "pooled_pan", build, "nn.MaxPool2d(2, 2)"), allow_python=True)
+    assert fixed.diagnostics == [] and [lvl.shape[-1] for lvl in fixed.levels] == [167, 84, 42]
+
+
+def test_strided_convs_without_padding_are_built_with_it(corpus, tmp_path):
+    finding = crash(fs.inspect(corpus / "unpadded_pan.yaml", allow_python=True))
+    assert finding.facts["explained"] == {"chain": [512, 256, 128, 64],
+                                          "because": "neck.down.0 gives (128 − 3) // 2 + 1 = 63 ≠ 64"}
+    build = finding.fixes[0]
+    # one call builds the three convs of the list: all three must change for the forward to run
+    assert build.module == "neck.down" and build.layers == ("neck.down.0", "neck.down.1", "neck.down.2")
+    assert (build.line, build.code) == (12, "nn.Conv2d(out_channels, out_channels, 3, 2, padding=1)")
+    assert not any(f.kind == "pad-input" for f in finding.fixes)  # 512 is a multiple of 32 already
+    assert finding.hint.startswith("build the 3 layers of neck.down with padding=1")
+    fixed = fs.inspect(_applied(corpus, tmp_path, "unpadded_pan", build, "nn.Conv2d(out_channels, out_channels, 3, 2)"), allow_python=True)
+    assert fixed.diagnostics == [] and [lvl.shape[-1] for lvl in fixed.levels] == [128, 64, 32, 16]
+
+
+TWO_DOWNS = """
+from torch import nn
+
+
+class TwoDowns(nn.Module):
+    def __init__(self, in_channels):
+        super().__init__()
+        self.lateral = nn.ModuleList([nn.Conv2d(c, 8, 1) for c in in_channels])
+        self.down3 = nn.Conv2d(8, 8, 3, 2)
+        self.down4 = nn.Conv2d(8, 8, 3, 2, PADDING)
+
+    def forward(self, feats):
+        c2, c3, c4 = [conv(f) for conv, f in zip(self.lateral, feats)]
+        p3 = c3 + self.down3(c2)
+        return [c2, p3, c4 + self.down4(p3)]
+"""
+
+
+@pytest.mark.parametrize("padding, proposed", [(0, False), (1, True)])
+def test_a_layer_change_is_proposed_only_when_the_forward_then_runs(tmp_path, monkeypatch, padding, proposed):
+    # down3 is fixed by padding=1, but the forward runs only if down4 is padded too
+    (tmp_path / "two_downs.py").write_text(TWO_DOWNS.replace("PADDING", str(padding)))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "two_downs", raising=False)
+    cfg = {"input": {"height": 256, "width": 256},
+           "backbone": {"kind": "synthetic", "channels": [8, 16, 32], "strides": [4, 8, 16]},
+           "neck": {"kind": "python", "target": "two_downs:TwoDowns"}}
+    finding = crash(fs.inspect(cfg, allow_python=True))
+    assert finding.facts["module"] == "neck" and finding.facts["source"]["text"] == "p3 = c3 + self.down3(c2)"
+    builds = [f for f in finding.fixes if f.kind == "build-with"]
+    assert [(f.module, f.code) for f in builds] == ([("neck.down3", "nn.Conv2d(8, 8, 3, 2, padding=1)")] if proposed else [])
+    sys.modules.pop("two_downs", None)
 
 
 def test_a_head_that_reshapes_for_one_size(corpus):
@@ -169,6 +243,8 @@ def test_torchvision_retinanet_as_it_is_split_by_its_stages():
     assert [(lvl.name, lvl.key) for lvl in report.levels] == [
         ("P3", "0"), ("P4", "1"), ("P5", "2"), ("P6", "p6"), ("P7", "p7")]
     assert [h.name for h in report.head_outputs] == ["cls_logits", "bbox_regression"]
+    # named by what it is, not by an address that changes with every run
+    assert (report.model.name, report.model.parts_of) == ("RetinaNet", "RetinaNet")
 
 
 def test_torchvision_faster_rcnn_backbone_fpn_and_rpn_head_from_yaml(write_yaml):

@@ -137,10 +137,10 @@ def _short(value: object) -> str:
 
 def _label(stage: object) -> str:
     """A stage in a few words: its kind, and the model, target or part it names."""
-    from fpnscope.config.code import target_label
+    from fpnscope.config.code import target_title
 
     kind = getattr(stage, "kind", "")
     name = getattr(stage, "name", None) or getattr(stage, "path", None)
     target = getattr(stage, "target", None)
-    name = name or (target_label(target) if target is not None else None)
+    name = name or (target_title(target) if target is not None else None)
     return f"{kind} {name}".strip() if name else str(kind)

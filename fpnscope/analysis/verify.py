@@ -23,7 +23,7 @@ from fpnscope.analysis.diagnose.prose import rewrite
 from fpnscope.analysis.measure.run import BackboneCache, Measurement, MetaUnsupported, measure
 from fpnscope.config.schema import PresetConfig
 from fpnscope.models.io import as_maps
-from fpnscope.reports.findings import INPUT_FIXES, Finding, Fix, SetInput, SetKeys
+from fpnscope.reports.findings import INPUT_FIXES, BuildWith, Finding, Fix, SetInput, SetKeys
 
 Probe = Callable[[int, int], list[tuple[int, int]] | None]  # backbone level sizes at an input, None: it fails
 
@@ -121,11 +121,53 @@ def _checked_keys(cfg: PresetConfig, findings: list[Finding], base_dir: Path | N
     return out
 
 
+def _runs_with(run: Measurement, cfg: PresetConfig, fix: BuildWith) -> bool:
+    """Whether the failing stage's forward runs on meta once the layer is built as ``fix`` says
+    (its attributes set for the run, and set back after it)."""
+    if run.device.type != "meta" or run.failure is None:
+        return False  # checking on a real device would compute: not proposed
+    try:
+        layers = [run.model.get_submodule(path) for path in fix.layers]
+    except AttributeError:
+        return False
+    changes = dict(fix.changes)
+    if "padding" in changes:
+        pad = int(changes["padding"])
+        changes = {"padding": (pad, pad), "_reversed_padding_repeated_twice": [pad] * 4}
+    before = [{key: getattr(layer, key) for key in changes} for layer in layers]
+    x = torch.empty(cfg.input.batch, cfg.input.channels, cfg.input.height, cfg.input.width, device=run.device)
+    forward = {"backbone": run.model.features, "neck": run.model.forward_levels}.get(run.failure.stage, run.model)
+    try:
+        for layer in layers:
+            for key, value in changes.items():
+                setattr(layer, key, value)
+        with torch.no_grad(), _disable_current_modes():
+            forward(x)
+        return True
+    except Exception:
+        return False
+    finally:
+        for layer, values in zip(layers, before):
+            for key, value in values.items():
+                setattr(layer, key, value)
+
+
+def _checked_builds(cfg: PresetConfig, findings: list[Finding], run: Measurement) -> list[Finding]:
+    """A layer built another way is proposed only when the forward then runs."""
+    out = []
+    for f in findings:
+        builds = [x for x in f.fixes if isinstance(x, BuildWith)]
+        failed = [x for x in builds if not _runs_with(run, cfg, x)]
+        out.append(rewrite(f, [x for x in f.fixes if x not in failed]) if failed else f)
+    return out
+
+
 def verified(cfg: PresetConfig, findings: list[Finding], run: Measurement, base_dir: Path | None,
              cache: BackboneCache | None = None) -> list[Finding]:
     """The findings with their proposals checked: an input kept, replaced by one that works, or
-    withdrawn; ``img_size: auto`` kept only when it lets the model run."""
-    findings = _checked_keys(cfg, findings, base_dir)
+    withdrawn; ``img_size: auto`` kept only when it lets the model run; a layer built another way
+    kept only when the forward then runs."""
+    findings = _checked_builds(cfg, _checked_keys(cfg, findings, base_dir), run)
     proposals = [f for finding in findings for f in finding.fixes if isinstance(f, INPUT_FIXES)]
     if not proposals:
         return findings

@@ -30,11 +30,21 @@ def _target(value: Any) -> Any:
 
 
 def target_label(value: Any) -> str:
-    """How reports and cache keys name a target: its path, or the object's type and identity."""
+    """How saved configurations and cache keys name a target: its path, or the object's type and
+    identity (two objects of one class are two models)."""
     if isinstance(value, str):
         return value
     name = getattr(value, "__qualname__", None) or type(value).__qualname__
     return f"<{name} at {id(value):#x}>"
+
+
+def target_title(value: Any) -> str:
+    """How a report's header names a target: its path, or what the object is (``KeypointRCNN``,
+    ``NaiveFPN``, ``make_neck``), without the address that only a cache key needs."""
+    if isinstance(value, str):
+        return value
+    name = getattr(value, "__qualname__", None) or type(value).__qualname__
+    return name.rsplit(".", 1)[-1]  # a qualname's last part: make_neck of test.<locals>.make_neck
 
 
 Target = Annotated[

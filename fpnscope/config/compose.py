@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fpnscope.config.code import target_title
 from fpnscope.errors import ConfigError
 
 
@@ -38,6 +39,7 @@ def compose(
     model given with no stages is measured as a backbone: its outputs are the levels."""
     doc: dict[str, Any] = {}
     if model is not None:
+        doc["name"] = target_title(model)  # the report's title: what the model is, not "model"
         if stages:
             doc["model"] = {"target": model}
             for stage, where in stages.items():

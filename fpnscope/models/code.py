@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from fpnscope.config.code import ModelSection, target_label
+from fpnscope.config.code import ModelSection, target_title
 from fpnscope.errors import BuildError
 from fpnscope.models.context import BuildContext
 from fpnscope.spec import LevelSpec
@@ -88,10 +88,10 @@ def user_module(
         return meta_twin(target) if device.type == "meta" else copy.deepcopy(target).to(device)
     factory = import_target(target, [p for p in (context.base_dir, Path.cwd()) if p], stage) if isinstance(target, str) else target
     if not callable(factory):
-        raise BuildError(f"{stage}.target: '{target_label(target)}' is not callable", key=f"{stage}.target")
+        raise BuildError(f"{stage}.target: '{target_title(target)}' is not callable", key=f"{stage}.target")
     module = factory(**_arguments(factory, kwargs, in_specs, stage))
     if not isinstance(module, nn.Module):
-        raise BuildError(f"{stage}.target: {target_label(target)} returned {type(module).__name__}, not a torch.nn.Module",
+        raise BuildError(f"{stage}.target: {target_title(target)} returned {type(module).__name__}, not a torch.nn.Module",
                          key=f"{stage}.target")
     return module
 

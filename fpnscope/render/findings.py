@@ -25,35 +25,38 @@ def group_findings(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
     return [(level, sorted(items, key=lambda f: SEVERITY_ORDER[f.severity])) for level, items in ranked]
 
 
-def crash_text(finding: Finding) -> Text:
-    """A forward that raised, laid out: what failed where, the line, each operand, the arithmetic."""
+def crash_text(finding: Finding) -> Group:
+    """A forward that raised, laid out: what failed where, the line, each operand, the arithmetic
+    (a grid, so a long line folds under its own column)."""
     facts = finding.facts
     source = facts.get("source") or {}
-    headline = finding.message.split(": ", 1)[0] if facts.get("rule") in ("broadcast", "concat") else finding.message
-    text = Text(headline)
-    text.append(" [forward-error]", style="dim")
+    headline = Text(finding.title or finding.message)
+    headline.append(" [forward-error]", style="dim")
     rows: list[tuple[str, str, str]] = []
     if source:
         rows.append((f"{source['where']}", source.get("text", ""), ""))
     names = "abcdefgh"
-    operands = [o for o in facts.get("operands", []) if not str(o["what"]).startswith("the parameter")]
+    operands = [o for o in facts.get("operands", []) if o.get("made") != "parameter"]
     if facts.get("rule") in ("broadcast", "concat", "elements", "elements-multiple", "inner"):
         for i, operand in enumerate(operands[: len(names)]):
             rows.append((names[i], str(operand["what"]), "×".join(map(str, operand["shape"]))))
     explained = facts.get("explained")
     if explained:
-        rows.append(("why", f"{facts.get('dim', '')}: {' → '.join(map(str, explained['chain']))}, and "
-                            f"{explained['because']}", ""))
+        chain = f"{' → '.join(map(str, explained['chain']))}, and " if explained["chain"] else ""
+        rows.append(("why", f"{facts.get('dim', '')}: {chain}{explained['because']}", ""))
     elif facts.get("sizes") and facts.get("dim"):  # no chain of levels explains it: the sizes alone
         rows.append(("why", f"{facts['dim']} disagree: {' vs '.join(map(str, facts['sizes']))}", ""))
-    width = max((len(label) for label, _, _ in rows), default=0)
     what = max((len(body) for label, body, _ in rows if label in names), default=0)
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, style="dim")
+    grid.add_column(no_wrap=True, style="dim")
+    grid.add_column()
     for label, body, shape in rows:
-        text.append(f"\n{label:<{width}} │ ", style="dim")
-        text.append(body if not shape else f"{body:<{what}}  ", style="bold" if label == source.get("where") else "")
+        cell = Text(body if not shape else f"{body:<{what}}  ", style="bold" if label == source.get("where") else "")
         if shape:
-            text.append(shape, style="cyan")
-    return text
+            cell.append(shape, style="cyan")
+        grid.add_row(label, "│", cell)
+    return Group(headline, grid)
 
 
 def findings_block(findings: list[Finding], strict: bool = False) -> Group | Text:
@@ -71,10 +74,14 @@ def findings_block(findings: list[Finding], strict: bool = False) -> Group | Tex
     for level, items in group_findings(findings):
         for i, f in enumerate(items):
             mark = Text(f"{SEVERITY_MARK[f.severity]} {f.severity}", style=SEVERITY_STYLE[f.severity])
-            body = crash_text(f) if f.code == "forward-error" else Text(f.message)
-            if f.code != "forward-error":
+            fix = Text(f"fix: {f.hint}", style="dim")
+            if f.code == "forward-error":
+                body: Group | Text = Group(crash_text(f), fix)
+            else:
+                body = Text(f.message)
                 body.append(f" [{f.code}]", style="dim")
-            body.append(f"\nfix: {f.hint}", style="dim")
+                body.append("\n")
+                body.append_text(fix)
             grid.add_row(level if i == 0 else "", mark, body)
     parts: list[Any] = [title, grid]
     patch = merge_fixes(findings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from rich.console import Console, Group
@@ -40,7 +41,7 @@ def summary_text(report: GraphReport) -> Text:
             one, many = nouns.get(role, (role, role))
             label = f"{counts[role]} {one if counts[role] == 1 else many}"
             if role == "fusion":
-                by_inputs = sorted((int(k.split("/")[1]), v) for k, v in counts.items() if k.startswith("fusion/"))
+                by_inputs = sorted(Counter(len(n.inputs) for n in report.nodes if n.role == "fusion").items())
                 label += ": " + ", ".join(f"{v} with {n} input{'s' if n != 1 else ''}" for n, v in by_inputs)
             parts.append(Text(label, style=ROLE_STYLE[role]))
     line = Text(f"{report.neck} neck of {report.model}: ", style="bold")

@@ -64,15 +64,13 @@ def head_tables(report: InspectReport) -> list[Table]:
     by name (one row per RoI for a two-stage head's RoI outputs)."""
     title = f"Head outputs ({report.model.head})"
     level_names = {lvl.name for lvl in report.levels}
-    split = [out.name.rsplit(" ", 1) for out in report.head_outputs]
-    per_level = [(parts, out) for parts, out in zip(split, report.head_outputs)
-                 if len(parts) == 2 and parts[1] in level_names]
-    others = [out for parts, out in zip(split, report.head_outputs) if not (len(parts) == 2 and parts[1] in level_names)]
+    per_level = [out for out in report.head_outputs if out.level in level_names and out.output]
+    others = [out for out in report.head_outputs if not (out.level in level_names and out.output)]
     tables = []
     if per_level:
-        keys = list(dict.fromkeys(parts[0] for parts, _ in per_level))
-        levels = list(dict.fromkeys(parts[1] for parts, _ in per_level))
-        shapes = {(parts[0], parts[1]): out.shape for parts, out in per_level}
+        keys = list(dict.fromkeys(out.output for out in per_level))
+        levels = list(dict.fromkeys(str(out.level) for out in per_level))
+        shapes = {(out.output, out.level): out.shape for out in per_level}
         out = table(title, ("Level", {"style": "bold"}), *[(k, {}) for k in keys])
         for lvl in levels:
             out.add_row(lvl, *[shape(shapes[(k, lvl)]) if (k, lvl) in shapes else "" for k in keys])

@@ -85,7 +85,27 @@ class EditCode:
         return {}
 
 
-Fix = SetKeys | PadInput | MinInput | SetInput | EditCode
+@dataclass(frozen=True)
+class BuildWith:
+    """Build the layer ``module`` with ``changes`` to its arguments (``{"ceil_mode": True}``): ``code``
+    is the call to write at ``file``:``line``, where it is built, and ``layers`` every module that call
+    builds (``neck.down.0``, ``neck.down.1``... when ``module`` is ``neck.down``). Proposed only once
+    the forward ran with them so changed. Not mechanical: it carries no YAML keys."""
+
+    module: str
+    layers: tuple[str, ...]
+    changes: Mapping[str, Any]
+    file: str | None  # None: the line that builds it was not found (built by a helper)
+    line: int | None
+    code: str
+    kind: Literal["build-with"] = "build-with"
+
+    @property
+    def patch(self) -> dict[str, Any]:
+        return {}
+
+
+Fix = SetKeys | PadInput | MinInput | SetInput | EditCode | BuildWith
 INPUT_FIXES = (PadInput, MinInput, SetInput)
 
 
@@ -102,6 +122,7 @@ class Finding:
     fixes: tuple[Fix, ...] = ()
     check: str = ""
     facts: Mapping[str, Any] = field(default_factory=dict)
+    title: str = ""  # the message without its details, where a layout shows them apart (a crash)
 
     @property
     def fix(self) -> dict[str, Any] | None:

@@ -26,7 +26,7 @@ JSON contract (stable keys; more may be added):
 - ``not_counted``: ops with no cost formula, {op, calls, modules}
 - ``diagnostics``: list of {severity, code, level, message, hint, fix, check, facts, fixes}; ``fix``
   holds the YAML keys to write when the fix is mechanical, ``fixes`` the typed fixes ({kind:
-  set-keys | pad-input | min-input | set-input | edit-code, ...}), ``facts`` what the check
+  set-keys | pad-input | min-input | set-input | edit-code | build-with, ...}), ``facts`` what the check
   measured; ``corrected`` merges every fix into one patch
 - ``stopped_at``: the stage whose forward raised (its ``forward-error`` finding says why), else null
 - ``notes``: how the model was built when not as asked (on the CPU, say)
@@ -135,6 +135,7 @@ class HeadOutput:
     receptive_field: int | None = None
     receptive_global: bool = False
     level: str | None = None  # the pyramid level it was computed at, for outputs per level
+    output: str = ""  # the head's own name for it (``cls`` of ``cls P3``)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 
 from fpnscope.analysis.diagnose.alignment import pad_fix
 from fpnscope.analysis.diagnose.prose import finding
+from fpnscope.analysis.diagnose.rounding import explain_made, rounding_fixes
 from fpnscope.analysis.measure.forward import ForwardFailure
 from fpnscope.reports.findings import EditCode, Finding, Fix, SetKeys
 
@@ -74,10 +75,11 @@ def _size_fix(failure: ForwardFailure) -> EditCode | None:
     """Resize to the exact size of the map it meets, instead of by a factor, in the user's names."""
     if failure.source is None:
         return None
+    operands = [o for o in failure.operands if o.made != "parameter"]
+    resized = [i for i, o in enumerate(operands) if o.made == "resize"]
     generic = EditCode(failure.source.file, failure.source.line, "F.interpolate(x, size=other.shape[-2:])",
-                       "resize to the exact size of the map it meets (size=...) instead of by a scale factor")
-    operands = [o for o in failure.operands if not o.what.startswith("the parameter")]
-    resized = [i for i, o in enumerate(operands) if "upsample" in o.what or o.what.startswith("resize")]
+                       "resize to the exact size of the map it meets (size=...) instead of by a scale factor"
+                       if resized else "resize one map to the exact size of the other")
     nodes = _operand_nodes(failure.source.text, len(operands))
     if not resized or nodes is None or len(operands) != 2:
         return generic
@@ -106,7 +108,8 @@ def crash_finding(failure: ForwardFailure, hw: tuple[int, int], coarsest: int, s
         "op": op.op if op is not None else None, "rule": problem.rule if problem is not None else None,
         "source": None if failure.source is None else {"file": failure.source.file, "line": failure.source.line,
                                                         "where": failure.source.where, "text": failure.source.text},
-        "operands": [{"shape": list(o.shape), "what": o.what, "level": o.level, "stride": o.stride} for o in operands],
+        "operands": [{"shape": list(o.shape), "what": o.what, "level": o.level, "stride": o.stride, "made": o.made,
+                      "module": o.module} for o in operands],
         "module_info": dict(failure.module_info),
     }
     fixes: list[Fix] = []
@@ -117,7 +120,10 @@ def crash_finding(failure: ForwardFailure, hw: tuple[int, int], coarsest: int, s
         facts["dim"] = _DIM_NAMES.get(dim, f"dimension {dim}") if dim is not None and rank == 4 else (
             f"dimension {dim}" if dim is not None else None)
         if problem.rule in ("broadcast", "concat") and dim in (2, 3) and rank == 4:
-            facts["explained"] = explain_sizes(hw[dim - 2], problem.sizes)
+            maps = [o for o in operands if o.made != "parameter"]
+            facts["explained"] = explain_sizes(hw[dim - 2], problem.sizes) or explain_made(
+                maps, dim, halvings(hw[dim - 2], 10))
+            fixes += [f for f in rounding_fixes(maps) if f.file is None or not _library(f.file)]
             edit = _size_fix(failure)
             fixes += [edit] if edit is not None and not _library(edit.file) else []
         given = getattr(stage, "kwargs", {}).get("in_channels") if getattr(stage, "kind", "") == "python" else None

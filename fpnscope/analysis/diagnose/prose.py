@@ -1,28 +1,20 @@
-"""Findings into sentences: the one place that writes a finding's message and hint.
+"""Findings into sentences: the one place that puts a finding's message and hint together.
 
-Each check reports its facts and typed fixes; :func:`finding` looks up the check's writer here.
-Nothing elsewhere writes, or reads back, a finding's prose.
+Each check reports its facts and typed fixes; :func:`finding` looks up the check's writer in
+:mod:`~fpnscope.analysis.diagnose.sentences`. Nothing elsewhere writes, or reads back, a finding's
+prose.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from fpnscope.reports.findings import EditCode, Finding, Fix, PadInput, SetInput, SetKeys, Severity
-from fpnscope.suggest import did_you_mean
+from fpnscope.analysis.diagnose.sentences import checks, crash
+from fpnscope.analysis.diagnose.sentences.table import Facts
+from fpnscope.reports.findings import Finding, Fix, Severity
 
-Facts = Mapping[str, Any]
-Writer = Callable[[Facts, Sequence[Fix]], tuple[str, str]]
-_WRITERS: dict[str, tuple[str, Writer]] = {}  # check -> (code, writer); filled once, at import
-
-
-def _writes(check: str, code: str) -> Callable[[Writer], Writer]:
-    def add(fn: Writer) -> Writer:
-        _WRITERS[check] = (code, fn)
-        return fn
-
-    return add
+_WRITERS = {**checks.WRITERS.writers, **crash.WRITERS.writers}
+_TITLES = {**checks.WRITERS.titles, **crash.WRITERS.titles}
 
 
 def finding(check: str, severity: Severity, level: str | None, facts: Facts, fixes: Sequence[Fix] = ()) -> Finding:
@@ -33,250 +25,10 @@ def finding(check: str, severity: Severity, level: str | None, facts: Facts, fix
     """
     code, write = _WRITERS[check]
     message, hint = write(facts, fixes)
-    return Finding(severity, code, level, message, hint, tuple(fixes), check, dict(facts))
+    title = _TITLES[check](facts) if check in _TITLES else ""
+    return Finding(severity, code, level, message, hint, tuple(fixes), check, dict(facts), title)
 
 
 def rewrite(found: Finding, fixes: Sequence[Fix]) -> Finding:
     """The same finding with other fixes (its hint rewritten to match)."""
     return finding(found.check, found.severity, found.level, found.facts, fixes)
-
-
-def _pad(fixes: Sequence[Fix], facts: Facts | None = None) -> str:
-    """The input that lines every level up, or why no input is proposed."""
-    for fix in fixes:
-        if isinstance(fix, PadInput):
-            return f"pad the input to {fix.height}x{fix.width} (a multiple of {fix.multiple}) and every level lines up"
-        if isinstance(fix, SetInput):
-            return f"use an input of {fix.height}x{fix.width}, with which every level lines up (checked)"
-    why = (facts or {}).get("unfixable_by_input") or "no input lines every level up"
-    return f"{why}: resize to the exact size of the map it meets (size=...) rather than by a factor"
-
-
-# --- channels -------------------------------------------------------------------------------------
-@_writes("in-channels-count", "channel-mismatch")
-def _in_channels_count(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    actual = list(facts["actual"])
-    return (f"neck.in_channels lists {facts['declared']} levels but the neck reads {len(actual)} "
-            f"({', '.join(facts['levels'])})", f"write neck.in_channels: {actual}, or in_channels: auto")
-
-
-@_writes("in-channels", "channel-mismatch")
-def _in_channels(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    i, level, channels = facts["index"], facts["level"], facts["channels"]
-    return (f"neck.in_channels[{i}] says {facts['declared']} but the backbone's {level} has {channels} channels",
-            f"set neck.in_channels[{i}] to {channels}, or in_channels: auto (this report uses the measured channels)")
-
-
-# --- heads ----------------------------------------------------------------------------------------
-@_writes("head-channels", "head-mismatch")
-def _head_channels(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    listed = ", ".join(f"{name} {channels}" for name, channels in facts["levels"])
-    return (f"a {facts['head']} head shares its weights across levels and needs the same channels on every "
-            f"level, but the neck gives {listed} (the head was left out of this report)",
-            "use a neck with one out_channels (fpn, pafpn, bifpn, channel_mapper) or choose levels with "
-            "head.in_features")
-
-
-@_writes("head-levels", "head-mismatch")
-def _head_levels(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    hint = did_you_mean(facts["wanted"], facts["available"], n=1)
-    return (f"{facts['key']}: the neck has no level '{facts['wanted']}'{f' ({hint})' if hint else ''} (the head was "
-            "left out of this report)", f"the neck gives {', '.join(facts['available'])}")
-
-
-# --- declarations ---------------------------------------------------------------------------------
-@_writes("neck-declared", "declared-vs-measured")
-def _neck_declared(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    want, got = facts["declared"], facts["measured"]
-    return (f"the {facts['kind']} neck declares {want['name']} with {want['channels']} channels at stride "
-            f"{want['stride']} but produced {got['channels']} channels at stride {got['stride']}",
-            "if this is a bundled neck kind, please report it; the report shows the measured levels")
-
-
-@_writes("declared-count", "declared-vs-measured")
-def _declared_count(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    return (f"the backbone declares {facts['declared']} levels ({facts['source']}) but returns {facts['measured']}",
-            "make the declaration list one entry per returned map; fpnscope uses the measured levels")
-
-
-@_writes("declared-channels", "declared-vs-measured")
-def _declared_channels(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    i, level, want, got = facts["index"], facts["level"], facts["declared"], facts["channels"]
-    message = (f"backbone.channels[{i}] says {want} but {level} has {got} channels" if facts["in_yaml"] else
-               f"level {i} ({level}) is declared with {want} channels ({facts['source']}) but has {got}")
-    return message, f"declare {got} channels for {level}; fpnscope uses the measured channels"
-
-
-@_writes("declared-stride", "stride-mismatch")
-def _declared_stride(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    i, level, want, got = facts["index"], facts["level"], facts["declared"], facts["stride"]
-    message = (f"backbone.strides[{i}] says {want} but {level} measures stride {got}" if facts["in_yaml"] else
-               f"level {i} ({level}) is declared at stride {want} ({facts['source']}) but measures stride {got}")
-    height, width = facts["size"]
-    return (f"{message} ({height}×{width} from the input)",
-            f"declare stride {got} for {level}; anchors and heads placed by the declared stride would be off")
-
-
-# --- order and strides ----------------------------------------------------------------------------
-@_writes("reversed", "stride-mismatch")
-def _reversed(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    return ("the backbone returns its levels coarsest first: strides " + ", ".join(map(str, facts["strides"])),
-            "return the maps finest first (reverse the list); this report sorted them to go on")
-
-
-@_writes("unsorted", "stride-mismatch")
-def _unsorted(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    return ("the backbone's levels are out of order: strides " + ", ".join(map(str, facts["strides"])),
-            "return the maps finest first; this report sorted them to go on")
-
-
-@_writes("shared-stride", "stride-mismatch")
-def _shared(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    return (f"{facts['count']} levels share stride {facts['stride']}; a pyramid expects one level per stride",
-            "pick one of them with neck.in_features (they are named with a suffix: _1, _2)")
-
-
-@_writes("odd-stride", "stride-mismatch")
-def _odd(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    levels = facts.get("levels") or []
-    which = f" ({', '.join(levels)})" if len(levels) > 1 else ""
-    return (f"stride {facts['stride']}{which} is not a power of two; {'these levels have' if which else 'its level has'} "
-            "no P-index and ×2 up- and downsampling between levels cannot line up",
-            "use a backbone whose levels halve in size, or check its strides")
-
-
-@_writes("not-doubling", "stride-mismatch")
-def _not_doubling(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    return (f"{facts['neck']} goes from {facts['fine']} (stride {facts['fine_stride']}) to {facts['coarse']} "
-            f"(stride {facts['coarse_stride']}) in one stride-2 step",
-            "choose neck.in_features whose strides double from one level to the next")
-
-
-# --- alignment ------------------------------------------------------------------------------------
-@_writes("fusion", "fusion-misalignment")
-def _fusion(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    problems = []
-    for p in facts["problems"]:
-        if p["path"] == "top-down":
-            problems.append(f"upsampling {p['coarse']} ×2 gives {p['got']} {p['dim']} but {p['fine']} has {p['want']}")
-        else:
-            problems.append(f"a stride-2 step down from {p['fine']} gives {p['got']} {p['dim']} but {p['coarse']} "
-                            f"has {p['want']}")
-    first = facts["problems"][0]
-    how = ("upsamples with scale_factor=2 (detectron2's FPN)" if first["path"] == "top-down"
-           else "adds a stride-2 conv's output without resizing")
-    return ("; ".join(problems),
-            f"this runs (fpnscope's necks resize to the exact size) but code that {how} fails with 'The size of "
-            f"tensor a ({first['want']}) must match the size of tensor b ({first['got']})'; " + _pad(fixes, facts))
-
-
-@_writes("rounding", "fusion-misalignment")
-def _rounding(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    return (f"levels are rounded differently: {', '.join(facts['down'])} round down, {', '.join(facts['up'])} round "
-            "up, so their grids do not nest (anchors and box coordinates drift by a pixel between them)", _pad(fixes, facts))
-
-
-@_writes("too-small", "level-too-small")
-def _too_small(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    height, width = facts["size"]
-    in_h, in_w = facts["input"]
-    stride = facts["stride"]
-    sides = [f"{size}-pixel input {label}" for size, label in ((in_h, "height"), (in_w, "width")) if stride > size]
-    if len(sides) == 2:
-        sides = [f"{in_h}×{in_w} input"]
-    message = f"{facts['level']} is {height}×{width}" + (f": its stride {stride} is larger than the {sides[0]}"
-                                                          if sides else "")
-    if facts.get("unfixable_by_input"):
-        return message, f"a level this small carries almost no spatial information; {facts['unfixable_by_input']}: use fewer levels"
-    return message, (f"a level this small carries almost no spatial information; use an input of at least "
-                     f"{2 * facts['stride']} pixels a side, or fewer levels")
-
-
-# --- object sizes ---------------------------------------------------------------------------------
-@_writes("receptive-field", "receptive-field")
-def _receptive(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    return (f"{facts['level']}'s receptive field is {facts['receptive_field']} px, smaller than the smallest object "
-            f"it is given ({facts['low']:.0f} px, by the {facts['assignment']})",
-            "its predictions see only part of every object they answer for: widen what feeds this level (more or "
-            "dilated convs, a deeper head) or give these sizes to a level that sees them")
-
-
-@_writes("size-coverage", "size-coverage")
-def _coverage(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    spans = ", ".join(f"{a:.0f}–{b:.0f}" for a, b in facts["gaps"])
-    low, high = facts["wanted"]
-    hint = {"anchors": "anchors reach them with head.anchor_scale or scales_per_octave, or a finer or coarser "
-                       "level; meanwhile such a box gets only the anchor that overlaps it most, at a lower IoU",
-            "dfl-range": "raise head.reg_max or add a coarser level to regress boxes this large"}.get(
-        facts["rule"], "add a level for these sizes or narrow head.object_sizes")
-    return f"objects of {spans} px (of the {low}–{high} px in head.object_sizes) land on no level by the " \
-           f"{facts['assignment']}", hint
-
-
-# --- a forward that raised -----------------------------------------------------------------------
-def _operand_text(operand: Mapping[str, Any]) -> str:
-    shape = "×".join(map(str, operand["shape"]))
-    return f"{operand['what']}: {shape}"
-
-
-@_writes("forward-error", "forward-error")
-def _forward(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
-    where = facts["source"]["where"] if facts.get("source") else None
-    at = f"{facts['module'] or 'the ' + facts['stage']}" + (f" ({where})" if where else "")
-    operands = [o for o in facts["operands"] if not o["what"].startswith("the parameter")]
-    rule, sizes = facts.get("rule"), facts.get("sizes") or []
-    info = facts.get("module_info") or {}
-    if rule == "channels":
-        got = sizes[1] if len(sizes) > 1 else "?"
-        source = operands[0]["what"] if operands else "its input"
-        message = f"{facts['module']}" + (f" ({where})" if where else "") + f" expects {sizes[0]} input channels; "
-        message += f"{source} has {got}" + (f" ({'×'.join(map(str, operands[0]['shape']))})" if operands else "")
-    elif rule in ("broadcast", "concat"):
-        verb = "joining" if rule == "concat" else facts["op"]
-        message = f"{verb} fails in {at}: " + " and ".join(_operand_text(o) for o in operands)
-        message += f" disagree in {facts.get('dim') or 'size'} ({' vs '.join(map(str, sizes))})"
-        explained = facts.get("explained")
-        if explained:
-            message += f"; {' → '.join(map(str, explained['chain']))}, and {explained['because']}"
-    elif rule == "inner":
-        message = f"{facts['op']} fails in {at}: inner sizes {sizes[0]} and {sizes[1]} differ"
-        if info.get("in_features") is not None:
-            message += f" ({facts['module']} expects {info['in_features']} features)"
-    elif rule in ("elements", "elements-multiple"):
-        needs = f"a multiple of {sizes[1]}" if rule == "elements-multiple" else str(sizes[1])
-        message = (f"{facts['op']} fails in {at}: the new shape needs {needs} elements but its input, "
-                   f"{_operand_text(operands[0]) if operands else '?'}, has {sizes[0]}")
-    else:
-        message = f"the {facts['stage']}'s forward raised in {at}: {facts['error']}"
-    return message, _forward_hint(facts, fixes)
-
-
-def _forward_hint(facts: Facts, fixes: Sequence[Fix]) -> str:
-    parts = []
-    for fix in fixes:
-        if isinstance(fix, EditCode):
-            parts.append(f"{fix.why}: `{fix.code}` at {fix.file.rsplit('/', 1)[-1]}:{fix.line}")
-        elif isinstance(fix, PadInput):
-            parts.append(f"pad the input to {fix.height}x{fix.width} (a multiple of {fix.multiple}), with which "
-                         "the forward runs (checked)")
-        elif isinstance(fix, SetInput):
-            parts.append(f"use an input of {fix.height}x{fix.width}, with which the forward runs (checked)")
-        elif isinstance(fix, SetKeys) and "img_size" in fix.keys.get("backbone", {}):
-            parts.append("timm builds this model for one input size: add img_size: auto to the backbone to build "
-                         "it for this one")
-        elif fix.kind == "set-keys":
-            parts.append(f"give the {facts['stage']} in_channels: auto in its kwargs (fpnscope then passes the "
-                         "measured channels)")
-    if facts.get("rule") == "channels":
-        sizes = facts.get("sizes") or []
-        if len(sizes) > 1:
-            parts.insert(0, f"build {facts['module']} with {sizes[1]} input channels")
-    if facts.get("explained") and not any(isinstance(f, (PadInput, SetInput)) for f in fixes):
-        parts.append("no padded input makes this forward run (checked): resizing to the exact size is the fix")
-    if facts.get("rule") in ("elements", "elements-multiple"):
-        parts.append("reshape by the input's own size (x.flatten(1), or view(x.shape[0], -1)), or size what "
-                     "follows from the map it gets at this input")
-    if not parts:
-        line = facts["source"]["text"] if facts.get("source") else ""
-        parts.append(f"the line that raised is `{line}`" if line else "see the error above")
-    return "; or ".join(parts)

@@ -86,14 +86,15 @@ def call_stage(
             peak = counter.live.peak if counter.live is not None else 0
             raise MetaUnsupported(f"the {stage}'s forward: {reason(err)}", needed + peak) from err
         prefix = "C" if stage == "backbone" else "P"
-        names = {id(p): f"{path}.{name}" for path, m in modules.items() for name, p in m.named_parameters(recurse=False)}
+        owners = {id(p): (path, name) for path, m in modules.items() for name, p in m.named_parameters(recurse=False)}
         operands: list[Operand] = []
         tensors: list[torch.Tensor] = op.operands if op is not None else []
         where = op.module if op is not None else counter.module
         for tensor in tensors:
-            if id(tensor) in names:
+            if id(tensor) in owners:
                 shape = tuple(int(d) for d in tensor.shape)
-                operands.append(Operand(shape, f"the parameter {names[id(tensor)]}", None, None, ()))
+                path, name = owners[id(tensor)]
+                operands.append(Operand(shape, f"the parameter {path}.{name}", None, None, (), "parameter", path))
             else:
                 operands.append(operand(tensor, counter.provenance, hw, prefix, modules, where))
         source = (op.source if op is not None else None) or raised_at(err)

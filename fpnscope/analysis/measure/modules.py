@@ -22,8 +22,16 @@ def describe(module: nn.Module) -> str:
             parts.append(type(sub).__name__.replace("2d", ""))
         elif isinstance(sub, (nn.ReLU, nn.SiLU, nn.GELU)):
             parts.append(type(sub).__name__)
-        elif isinstance(sub, nn.MaxPool2d):
-            parts.append(f"max-pool k{sub.kernel_size} s{sub.stride}")
+        elif isinstance(sub, (nn.MaxPool2d, nn.AvgPool2d)):
+            kind = "max-pool" if isinstance(sub, nn.MaxPool2d) else "avg-pool"
+            parts.append(f"{kind} k{_side(sub.kernel_size)} s{_side(sub.stride)}")
         elif isinstance(sub, nn.Linear):
             parts.append(f"linear {sub.in_features}→{sub.out_features}")
     return " + ".join(parts) or type(module).__name__
+
+
+def _side(value: object) -> str:
+    """``2`` for 2 or (2, 2); ``2×3`` for (2, 3)."""
+    if isinstance(value, (tuple, list)):
+        return str(value[0]) if len(set(value)) == 1 else "×".join(map(str, value))
+    return str(value)

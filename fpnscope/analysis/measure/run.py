@@ -78,19 +78,19 @@ def head_output_list(out: Any, names: list[str], fields: ReceptiveFields | None 
     items = out.items() if isinstance(out, dict) else [("out", out)]
     result = []
 
-    def one(name: str, t: Tensor, level: str | None = None) -> HeadOutput:
+    def one(name: str, t: Tensor, key: str, level: str | None = None) -> HeadOutput:
         field = fields.of(t) if fields is not None else None
         return HeadOutput(name, tuple(int(d) for d in t.shape), field.pixels if field else None,
-                          bool(field and field.whole), level)
+                          bool(field and field.whole), level, key)
 
     for key, value in items:
         if isinstance(value, Tensor):
-            result.append(one(str(key), value))
+            result.append(one(str(key), value, str(key)))
         elif isinstance(value, (list, tuple)):
             for i, t in enumerate(value):
                 if isinstance(t, Tensor):
                     level = names[i] if len(value) == len(names) else None
-                    result.append(one(f"{key} {level if level is not None else i}", t, level))
+                    result.append(one(f"{key} {level if level is not None else i}", t, str(key), level))
     return result
 
 

@@ -1,0 +1,102 @@
+"""The sentences of a forward that raised: where, on what, and each fix."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fpnscope.analysis.diagnose.sentences.table import Facts, Writers
+from fpnscope.reports.findings import BuildWith, EditCode, Fix, PadInput, SetInput, SetKeys
+
+WRITERS = Writers()
+
+
+def _operand_text(operand: Mapping[str, Any]) -> str:
+    shape = "×".join(map(str, operand["shape"]))
+    return f"{operand['what']}: {shape}"
+
+
+def _at(facts: Facts) -> str:
+    where = facts["source"]["where"] if facts.get("source") else None
+    return f"{facts['module'] or 'the ' + facts['stage']}" + (f" ({where})" if where else "")
+
+
+@WRITERS.title("forward-error")
+def _forward_title(facts: Facts) -> str:
+    """``add fails in neck (mypan.py:22)``: what a layout that lists the operands apart leads with."""
+    if facts.get("rule") not in ("broadcast", "concat"):
+        return ""
+    return f"{'joining' if facts['rule'] == 'concat' else facts['op']} fails in {_at(facts)}"
+
+
+@WRITERS("forward-error", "forward-error")
+def _forward(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
+    where = facts["source"]["where"] if facts.get("source") else None
+    at = _at(facts)
+    operands = [o for o in facts["operands"] if o.get("made") != "parameter"]
+    rule, sizes = facts.get("rule"), facts.get("sizes") or []
+    info = facts.get("module_info") or {}
+    if rule == "channels":
+        got = sizes[1] if len(sizes) > 1 else "?"
+        source = operands[0]["what"] if operands else "its input"
+        message = f"{facts['module']}" + (f" ({where})" if where else "") + f" expects {sizes[0]} input channels; "
+        message += f"{source} has {got}" + (f" ({'×'.join(map(str, operands[0]['shape']))})" if operands else "")
+    elif rule in ("broadcast", "concat"):
+        message = f"{_forward_title(facts)}: " + " and ".join(_operand_text(o) for o in operands)
+        message += f" disagree in {facts.get('dim') or 'size'} ({' vs '.join(map(str, sizes))})"
+        explained = facts.get("explained")
+        if explained:
+            message += f"; {' → '.join(map(str, explained['chain']))}, and {explained['because']}"
+    elif rule == "inner":
+        message = f"{facts['op']} fails in {at}: inner sizes {sizes[0]} and {sizes[1]} differ"
+        if info.get("in_features") is not None:
+            message += f" ({facts['module']} expects {info['in_features']} features)"
+    elif rule in ("elements", "elements-multiple"):
+        needs = f"a multiple of {sizes[1]}" if rule == "elements-multiple" else str(sizes[1])
+        message = (f"{facts['op']} fails in {at}: the new shape needs {needs} elements but its input, "
+                   f"{_operand_text(operands[0]) if operands else '?'}, has {sizes[0]}")
+    else:
+        message = f"the {facts['stage']}'s forward raised in {at}: {facts['error']}"
+    return message, _forward_hint(facts, fixes)
+
+
+def _forward_hint(facts: Facts, fixes: Sequence[Fix]) -> str:
+    parts = []
+    for fix in fixes:
+        if isinstance(fix, BuildWith):
+            changed = ", ".join(f"{k}={v!r}" for k, v in fix.changes.items())
+            at = f" at {fix.file.rsplit('/', 1)[-1]}:{fix.line}" if fix.file else ""
+            many = len(fix.layers) > 1
+            which = f"the {len(fix.layers)} layers of {fix.module}" if many else fix.module
+            parts.append(f"build {which} with {changed}, so {'each' if many else 'it'} gives the size of the map "
+                         f"it meets: `{fix.code}`{at}, with which the forward runs (checked)")
+        elif isinstance(fix, EditCode):
+            parts.append(f"{fix.why}: `{fix.code}` at {fix.file.rsplit('/', 1)[-1]}:{fix.line}")
+        elif isinstance(fix, PadInput):
+            parts.append(f"pad the input to {fix.height}x{fix.width} (a multiple of {fix.multiple}), with which "
+                         "the forward runs (checked)")
+        elif isinstance(fix, SetInput):
+            parts.append(f"use an input of {fix.height}x{fix.width}, with which the forward runs (checked)")
+        elif isinstance(fix, SetKeys) and "img_size" in fix.keys.get("backbone", {}):
+            parts.append("timm builds this model for one input size: add img_size: auto to the backbone to build "
+                         "it for this one")
+        elif fix.kind == "set-keys":
+            parts.append(f"give the {facts['stage']} in_channels: auto in its kwargs (fpnscope then passes the "
+                         "measured channels)")
+    if facts.get("rule") == "channels":
+        sizes = facts.get("sizes") or []
+        if len(sizes) > 1:
+            parts.insert(0, f"build {facts['module']} with {sizes[1]} input channels")
+    unpadded = facts.get("explained") and not any(isinstance(f, (PadInput, SetInput)) for f in fixes)
+    if unpadded and not any(isinstance(f, (EditCode, BuildWith)) for f in fixes):
+        parts.append("no padded input makes this forward run (checked): resizing to the exact size is the fix")
+    if facts.get("rule") in ("elements", "elements-multiple"):
+        parts.append("reshape by the input's own size (x.flatten(1), or view(x.shape[0], -1)), or size what "
+                     "follows from the map it gets at this input")
+    if not parts:
+        line = facts["source"]["text"] if facts.get("source") else ""
+        parts.append(f"the line that raised is `{line}`" if line else "see the error above")
+    hint = "; or ".join(parts)
+    if unpadded and any(isinstance(f, (EditCode, BuildWith)) for f in fixes):
+        hint += " (no padded input makes this forward run: checked)"
+    return hint
