@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -107,6 +108,15 @@ def test_a_failing_variant_shows_its_error_and_the_others_still_appear(cli):
     assert variants["retina"]["status"] == "ok"  # a head-mismatch is a finding, the head is left out
     text = cli("compare", "yolov8n_pan", "--variant", "two: in_features=[C4, C5]", *SMALL)
     assert text.exit_code == 1 and "error" in text.stdout and "yolo_pan fuses" in text.stdout
+
+
+def test_a_variant_whose_forward_raised_is_a_failed_row_not_an_improvement(cli, monkeypatch):
+    corpus = Path(__file__).parent / "usercode"
+    monkeypatch.syspath_prepend(str(corpus))
+    result = cli("compare", "resnet18_fpn_c3c5_128", str(corpus / "pooled_pan.yaml"), "--allow-python", "--json")
+    assert result.exit_code == 1 and "failed: pooled_pan: the neck's forward raised: add fails in neck" in result.stderr
+    crashed = {v["name"]: v for v in parse_json(result.stdout)["variants"]}["pooled_pan"]
+    assert crashed["status"] == "error" and "pooled_pan.py:21" in crashed["error"]
 
 
 def test_saved_reports_and_budgets(cli, tmp_path):

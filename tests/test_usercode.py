@@ -3,7 +3,9 @@ that says where, on what, why and what to change. The modules are in tests/userc
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -275,10 +277,50 @@ def test_graph_of_a_crashed_neck_marks_the_failing_op(corpus, cli):
     assert report.error is not None and "naive_fpn.py:21" in report.error
     assert 'class="node"' in report.to_svg() and "add raised" in report.to_svg()
     result = cli("graph", str(corpus / "naive_fpn.yaml"), "--allow-python")
-    assert result.exit_code == 0 and "✗ add fails in neck (naive_fpn.py:21)" in result.stdout
+    assert result.exit_code == 1 and "✗ add fails in neck (naive_fpn.py:21)" in result.stdout
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_the_same_crash_on_cuda(corpus):
     finding = crash(fs.inspect(corpus / "naive_fpn.yaml", allow_python=True, device="cuda"))
     assert finding.facts["device"].startswith("cuda") and finding.facts["source"]["where"] == "naive_fpn.py:21"
+
+
+NECK = """
+from torch import nn
+
+
+class Neck(nn.Module):
+    def __init__(self, in_channels):
+        super().__init__()
+        self.convs = nn.ModuleList([nn.Conv2d(c, WIDTH, 1) for c in in_channels])
+
+    def forward(self, feats):
+        return [conv(f) for conv, f in zip(self.convs, feats)]
+"""
+
+
+def _user_neck(folder: Path, width: int) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / "myneck.py").write_text(NECK.replace("WIDTH", str(width)))
+    (folder / "model.yaml").write_text(
+        "input: {height: 64, width: 64}\n"
+        "backbone: {kind: synthetic, channels: [8, 16], strides: [8, 16]}\n"
+        "neck: {kind: python, target: myneck:Neck}\n")
+    return folder / "model.yaml"
+
+
+def test_each_call_imports_the_users_code_as_it_is_on_disk(tmp_path):
+    # two folders with a myneck.py each: each variant runs its own file, not the first one imported
+    one, two = _user_neck(tmp_path / "one", 8), _user_neck(tmp_path / "two", 32)
+    try:
+        assert [lvl.channels for lvl in fs.inspect(one, allow_python=True).levels] == [8, 8]
+        assert [lvl.channels for lvl in fs.inspect(two, allow_python=True).levels] == [32, 32]
+        report = fs.compare([one, two], allow_python=True)
+        assert [v.levels for v in report.variants] == [["P3:8", "P4:8"], ["P3:32", "P4:32"]]
+        # an edit between two calls in one process (a notebook's loop) is seen by the next call
+        _user_neck(tmp_path / "one", 16)
+        os.utime(tmp_path / "one" / "myneck.py", ns=(time.time_ns() + 10**9,) * 2)
+        assert [lvl.channels for lvl in fs.inspect(one, allow_python=True).levels] == [16, 16]
+    finally:
+        sys.modules.pop("myneck", None)

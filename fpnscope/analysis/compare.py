@@ -63,7 +63,11 @@ def plan_variants(
             swap_neck({}, kind)  # an unknown kind is refused before anything is built
         plan = [VariantSpec(kind, first, neck_kind=kind) for kind in necks]
     else:
-        plan = [VariantSpec(_label(t, i), t) for i, t in enumerate(targets)]
+        labels = [_label(t, i) for i, t in enumerate(targets)]
+        # two files of one name (one/model.yaml, two/model.yaml) are told apart by their folder
+        labels = [_folder_label(t) if labels.count(label) > 1 and isinstance(t, str) and _is_file(t) else label
+                  for t, label in zip(targets, labels)]
+        plan = [VariantSpec(label, t) for label, t in zip(labels, targets)]
     plan += [VariantSpec(name, first, tuple(items)) for name, items in variants]
     names = [v.name for v in plan]
     if len(set(names)) != len(names):
@@ -76,7 +80,16 @@ def _label(target: str | dict[str, Any] | LoadedConfig, index: int) -> str:
         return target.name
     if isinstance(target, dict):
         return str(target.get("name") or f"model {index + 1}")
-    return Path(target).stem if target.endswith((".yaml", ".yml", ".json")) else target
+    return Path(target).stem if _is_file(target) else target
+
+
+def _is_file(target: str) -> bool:
+    return target.endswith((".yaml", ".yml", ".json"))
+
+
+def _folder_label(target: str) -> str:
+    path = Path(target).resolve()
+    return f"{path.parent.name}/{path.stem}"
 
 
 def read_saved(path: str) -> dict[str, Any]:

@@ -12,7 +12,6 @@ A module given as an object from Python is never changed: the analysis runs a tw
 from __future__ import annotations
 
 import copy
-import importlib
 import inspect
 import sys
 from collections.abc import Mapping, Sequence
@@ -26,6 +25,7 @@ from torch import nn
 from fpnscope.config.code import ModelSection, target_title
 from fpnscope.errors import BuildError
 from fpnscope.models.context import BuildContext
+from fpnscope.models.imports import import_fresh
 from fpnscope.spec import LevelSpec
 
 
@@ -35,7 +35,7 @@ def import_target(target: str, search: Sequence[Path], stage: str = "backbone") 
     added = [str(p) for p in search if str(p) not in sys.path]
     sys.path[:0] = added
     try:
-        obj: Any = importlib.import_module(module_name)
+        obj: Any = import_fresh(module_name, [str(p) for p in search])
     except ImportError as err:
         raise BuildError(
             f"{stage}.target: cannot import '{module_name}' ({err}); it is looked up next to the YAML file, in the "

@@ -52,9 +52,15 @@ class VariantResult:
         roi_macs = sum(rc["macs"] for rc in data.get("roi_costs", []))
         if roi_macs:  # per RoI, on no level: a row of its own, so the rows still sum to the total
             level_macs[PER_ROI] = roi_macs
+        stopped = data.get("stopped_at")
+        crash = next((f for f in data.get("diagnostics", []) if f.get("code") == "forward-error"), None)
         return cls(
             name=name,
             source=source,
+            # a forward that raised measured only what ran before it: not a model to compare
+            status="error" if stopped else "ok",
+            error=(f"the {stopped}'s forward raised: {crash['message']}" if crash else f"the {stopped}'s forward raised")
+            if stopped else None,
             params=dict(data["params"]),
             macs=dict(data["macs"]),
             flops=dict(data["flops"]),
