@@ -216,6 +216,12 @@ def test_a_torchvision_detector_given_whole_is_read_from_its_own_generator_and_p
     assert [round(lvl.low, 1) for lvl in rpn.levels] == [round(s * math.sqrt(0.7), 1) for s in (32, 64, 128, 256, 512)]
     assert [lvl.level for lvl in roi.levels] == ["P2", "P3", "P4", "P5"]  # its pooler's featmap_names, not "pool"
     fcos = torchvision.models.detection.fcos_resnet50_fpn(weights=None, weights_backbone=None)
-    ranges = fs.inspect(fcos, stages={"backbone": "backbone.body", "neck": "backbone.fpn", "head": "head"},
-                        input=(512, 512)).object_sizes.assignments[0]
+    whole = fs.inspect(fcos, stages={"backbone": "backbone.body", "neck": "backbone.fpn", "head": "head"},
+                       input=(512, 512))
+    ranges = whole.object_sizes.assignments[0]
     assert [lvl.low for lvl in ranges.levels] == [0.0, 128.0, 256.0, 512.0, 1024.0]
+    # its outputs join every level in one tensor: the field of its predictions per level is not known,
+    # and the level's own (P7: 683 px, without the head's towers) must not make a warning
+    assert all(lvl.receptive_field is None for lvl in ranges.levels)
+    assert not [f for f in whole.diagnostics if f.code == "receptive-field"]
+    assert any("join the levels" in note for note in whole.object_sizes.notes)

@@ -23,7 +23,7 @@ def corpus(monkeypatch):
     monkeypatch.syspath_prepend(str(CORPUS))
     yield CORPUS
     for name in ("naive_fpn", "wrong_lateral", "yolo_concat", "dict_backbone", "heads", "needs_real_tensors",
-                 "pooled_pan", "unpadded_pan"):
+                 "pooled_pan", "unpadded_pan", "weighted_bifpn"):
         sys.modules.pop(name, None)
 
 
@@ -88,9 +88,10 @@ def test_a_lateral_built_for_other_channels(corpus):
 def test_a_yolo_style_concat_at_240(corpus):
     finding = crash(fs.inspect(corpus / "yolo_concat.yaml", allow_python=True))
     assert finding.facts["op"] == "cat" and finding.facts["dim"] == "rows" and finding.facts["sizes"] == [16, 15]
+    assert finding.level == "C4"  # a 16×16 map at 240 (240 / 16 = 15) is on no level: no "Ps15"
     assert [o["what"] for o in finding.facts["operands"]] == ["×2 upsample of C5", "C4"]
     assert finding.facts["explained"]["because"] == "8 × 2 = 16 ≠ 15"
-    assert finding.fixes[0].code == "F.interpolate(c5, size=c4.shape[-2:])"
+    assert finding.fixes[0].code == "nn.functional.interpolate(c5, size=c4.shape[-2:])"  # the file has no F
     assert finding.fix == {"input": {"height": 256, "width": 256}}
 
 
@@ -133,6 +134,34 @@ def test_strided_convs_without_padding_are_built_with_it(corpus, tmp_path):
     assert fixed.diagnostics == [] and [lvl.shape[-1] for lvl in fixed.levels] == [128, 64, 32, 16]
 
 
+def test_a_weighted_fusion_is_seen_through_to_the_conv_that_made_the_map(corpus):
+    finding = crash(fs.inspect(corpus / "weighted_bifpn.yaml", allow_python=True))
+    assert [o["what"] for o in finding.facts["operands"]] == [
+        "neck.lat.1 (conv 1×1 16→16) of C4, then mul", "neck.down (conv 3×3 s2 16→16) of P3, then mul"]
+    assert finding.facts["explained"]["because"] == "neck.down gives (32 − 3) // 2 + 1 = 15 ≠ 16"
+    build, resize = finding.fixes
+    assert (build.line, build.code) == (13, "nn.Conv2d(width, width, 3, stride=2, padding=1)")
+    # the file imports torch and nn only: the line proposed spells interpolate as it can
+    assert resize.code == "nn.functional.interpolate(x, size=other.shape[-2:])" and resize.imports is None
+
+
+@pytest.mark.parametrize("imports, spelled, needs", [
+    ("import torch.nn.functional as F", "F.interpolate", None),
+    ("from torch.nn import functional", "functional.interpolate", None),
+    ("from torch import nn", "nn.functional.interpolate", None),
+    ("import torch", "torch.nn.functional.interpolate", None),
+    ("import os", "F.interpolate", "import torch.nn.functional as F"),
+])
+def test_proposed_code_is_spelled_as_the_users_file_can_run_it(tmp_path, imports, spelled, needs):
+    from fpnscope.analysis.diagnose.spelling import missing_import
+    from fpnscope.analysis.diagnose.spelling import spelled as spell
+
+    file = tmp_path / "mine.py"
+    file.write_text(f"{imports}\n\n\nclass Neck:\n    pass\n")
+    assert spell(str(file), "torch.nn.functional.interpolate") == spelled
+    assert missing_import(str(file), spelled) == needs
+
+
 TWO_DOWNS = """
 from torch import nn
 
@@ -167,12 +196,33 @@ def test_a_layer_change_is_proposed_only_when_the_forward_then_runs(tmp_path, mo
     sys.modules.pop("two_downs", None)
 
 
-def test_a_head_that_reshapes_for_one_size(corpus):
+def test_a_head_that_reshapes_for_one_size(corpus, tmp_path):
     report = fs.inspect(corpus / "flatten_head.yaml", allow_python=True)
     finding = crash(report)
     assert report.stopped_at == "head" and [lvl.name for lvl in report.levels] == ["P3", "P4"]
     assert finding.facts["rule"] == "elements" and finding.facts["sizes"] == [2048, 1568]
-    assert "x.flatten(1)" in finding.hint
+    # 1,568 = 32 × 7 × 7: the head was written for 7×7 maps and is told to pool to them
+    assert finding.hint.startswith("it was written for a 32×7×7 map (1,568 elements an image) and gets 32×8×8: "
+                                   "pool to that size first, `nn.functional.adaptive_avg_pool2d(x, (7, 7))`")
+    line = finding.facts["source"]["line"]
+    code = (corpus / "heads.py").read_text().splitlines()
+    code.insert(line - 1, "        x = nn.functional.adaptive_avg_pool2d(x, (7, 7))")  # the advice, applied
+    (tmp_path / "heads.py").write_text("\n".join(code) + "\n")
+    (tmp_path / "flatten_head.yaml").write_text((corpus / "flatten_head.yaml").read_text())
+    sys.modules.pop("heads", None)
+    fixed = fs.inspect(tmp_path / "flatten_head.yaml", allow_python=True)
+    assert fixed.stopped_at is None and [h.shape for h in fixed.head_outputs] == [(1, 10)]
+    sys.modules.pop("heads", None)
+
+
+def test_a_head_that_fails_at_every_input_does_not_make_the_levels_unfixable(corpus):
+    # at 800x1333 the FPN's levels misalign (167 vs 168) and the head fails as it does at any size
+    report = fs.inspect(corpus / "flatten_head.yaml", allow_python=True, input="800x1333")
+    crashed, misaligned = report.diagnostics
+    assert (crashed.code, misaligned.code) == ("forward-error", "fusion-misalignment")
+    assert misaligned.fix == {"input": {"height": 800, "width": 1344}}  # checked: the levels line up there
+    assert crashed.fixes == ()  # padding does not make the head run: it is not proposed for it
+    assert "no input lines every level up" not in misaligned.hint
 
 
 def test_a_dict_backbone_keeps_its_keys_and_a_dict_neck_gets_them(corpus, cli):

@@ -88,7 +88,8 @@ class GraphTracer(TorchDispatchMode):
 
     def _level(self, tensor: Tensor, prefix: str) -> str:
         stride = stride_of_shape(self.hw, tuple(tensor.shape))
-        return level_name(prefix, stride) if stride else ""
+        # a map one pixel off its level (31×31 where P3 is 32×32) is on no level: no "Ps17"
+        return level_name(prefix, stride) if stride and not stride & (stride - 1) else ""
 
     def _add(self, kind: str, role: str, label: str, tensor: Tensor, inputs: list[int], prefix: str = "P") -> int:
         shape = tuple(int(d) for d in tensor.shape)

@@ -28,8 +28,17 @@ def _num(value: float) -> str:
     return f"{value:.0f}" if value >= 10 or float(value).is_integer() else f"{value:.2g}"
 
 
+def _joined(run: Measurement) -> bool:
+    """Whether the head's outputs are not per level: each joins every level (torchvision's heads)."""
+    return bool(run.head_outputs) and not any(h.level is not None for h in run.head_outputs)
+
+
 def _fields(run: Measurement) -> dict[str, tuple[int | None, bool]]:
-    """The receptive field of what predicts at each level: the widest head output at it, or the level."""
+    """The receptive field of what predicts at each level: the widest head output at it, or the level;
+    unknown (None) when the head's outputs join the levels (torchvision's logits of all levels in one
+    tensor): the level's own would leave out the head's layers and make a false warning."""
+    if _joined(run):
+        return {lvl.name: (None, False) for lvl in run.levels}
     out: dict[str, tuple[int | None, bool]] = {lvl.name: (lvl.receptive_field, lvl.receptive_global) for lvl in run.levels}
     for head_out in run.head_outputs:
         if head_out.level is None or head_out.level not in out:
@@ -208,6 +217,9 @@ def object_sizes(cfg: PresetConfig, run: Measurement) -> ObjectSizes | None:
     notes: list[str] = []
     levels = _head_levels(run)
     assignments = _assignments(head, run, levels, _fields(run), notes)
+    if assignments and _joined(run):
+        notes.append("the head's outputs join the levels into one tensor each, so the receptive field of its "
+                     "predictions at a level is not known (the level's own is in the level table)")
     if not assignments:
         return ObjectSizes(head.kind, [], [], head.object_sizes, notes) if notes else None
     hw = (cfg.input.height, cfg.input.width)

@@ -20,6 +20,7 @@ from torch.utils._python_dispatch import _disable_current_modes
 
 from fpnscope.analysis.diagnose import diagnose
 from fpnscope.analysis.diagnose.prose import rewrite
+from fpnscope.analysis.measure.forward import ForwardFailure
 from fpnscope.analysis.measure.run import BackboneCache, Measurement, MetaUnsupported, measure
 from fpnscope.config.schema import PresetConfig
 from fpnscope.models.io import as_maps
@@ -32,16 +33,37 @@ def _at(cfg: PresetConfig, height: int, width: int) -> PresetConfig:
     return cfg.model_copy(update={"input": cfg.input.model_copy(update={"height": height, "width": width})})
 
 
-def clears(cfg: PresetConfig, size: tuple[int, int], base_dir: Path | None, cache: BackboneCache | None) -> bool:
-    """Whether the analysis at ``size`` runs and leaves no finding that asks for another input."""
+def _same(a: ForwardFailure, b: ForwardFailure) -> bool:
+    return (a.stage, a.module, a.op.op if a.op else None) == (b.stage, b.module, b.op.op if b.op else None)
+
+
+def clears(cfg: PresetConfig, size: tuple[int, int], base_dir: Path | None, cache: BackboneCache | None,
+           failed: ForwardFailure | None = None) -> tuple[bool, bool]:
+    """Whether the analysis at ``size`` leaves no finding that asks for another input, and whether
+    the forward runs there. A head's failure the given input had too (``failed``: a head that
+    reshapes for one size) does not stop the levels before it from being checked."""
     again = _at(cfg, *size)
     try:
         run = measure(again, torch.device("meta"), base_dir, cache)
     except MetaUnsupported:
-        return False  # cannot be checked on meta: not proposed
-    if run.failure is not None:
-        return False
-    return not [f for f in diagnose(again, run) if any(isinstance(x, INPUT_FIXES) for x in f.fixes)]
+        return False, False  # cannot be checked on meta: not proposed
+    if run.failure is not None and (failed is None or not _same(run.failure, failed)):
+        return False, False
+    left = [f for f in diagnose(again, run) if any(isinstance(x, INPUT_FIXES) for x in f.fixes)]
+    return not [f for f in left if f.code != "forward-error"], run.failure is None
+
+
+def _kept(findings: list[Finding], runs: bool, size: tuple[int, int] | None = None) -> list[Finding]:
+    """The findings with the input ``size`` proposed (the one first proposed when None); a crash's
+    input only when the forward runs at it."""
+    out = []
+    for f in findings:
+        if f.code == "forward-error" and not runs:
+            f = rewrite(f, [x for x in f.fixes if not isinstance(x, INPUT_FIXES)])
+        elif size is not None:
+            f = rewrite(f, [_replace_input(x, size) for x in f.fixes])
+        out.append(f)
+    return out
 
 
 def probe_of(run: Measurement, channels: int) -> Probe:
@@ -173,8 +195,13 @@ def verified(cfg: PresetConfig, findings: list[Finding], run: Measurement, base_
         return findings
     given = (cfg.input.height, cfg.input.width)
     first = (max(f.height for f in proposals), max(f.width for f in proposals))
-    if first != given and clears(cfg, first, base_dir, cache):
-        return findings
+    # a head that fails at every input does not make the neck's levels unfixable (its own finding
+    # then proposes no input); a failure before the levels must go for an input to be proposed
+    head_failure = run.failure if run.failure is not None and run.failure.stage == "head" else None
+    if first != given:
+        aligned, runs = clears(cfg, first, base_dir, cache, head_failure)
+        if aligned:
+            return findings if runs else _kept(findings, runs)
     traits = cfg.neck.traits
     fused = [lvl.stride for lvl in run.neck_inputs]
     indices = [i for i, lvl in enumerate(run.backbone_levels) if lvl in run.neck_inputs]
@@ -182,8 +209,10 @@ def verified(cfg: PresetConfig, findings: list[Finding], run: Measurement, base_
     extra = max(0, len(run.levels) - len(run.neck_inputs)) if traits.fuses == "all" else 0
     found = search(probe_of(run, cfg.input.channels), given, (max(first[0], given[0]), max(first[1], given[1])), period, indices, extra,
                    traits.bottom_up) if traits.fuses != "none" else None
-    if isinstance(found, tuple) and found != given and clears(cfg, found, base_dir, cache):
-        return [rewrite(f, [_replace_input(x, found) for x in f.fixes]) for f in findings]
+    if isinstance(found, tuple) and found != given:
+        aligned, runs = clears(cfg, found, base_dir, cache, head_failure)
+        if aligned:
+            return _kept(findings, runs, found)
     why = (f"the model runs at {given[0]}x{given[1]} only, so no other input is proposed" if found == "fixed" else
            "no input lines every level up (checked: each size within one period of the coarsest stride)")
     return [rewrite(replace(f, facts={**f.facts, "unfixable_by_input": why}),

@@ -169,3 +169,25 @@ def build_part_neck(
 def build_part_head(in_specs: Sequence[LevelSpec], options: Any, context: BuildContext = BuildContext()) -> nn.Module:
     """The head part of the whole model."""
     return part(context.model, options.path, "head")
+
+
+def outside_stages(whole: nn.Module, paths: Sequence[str]) -> list[tuple[str, int]]:
+    """The parts of ``whole`` with parameters that no stage path covers, shallowest first, and
+    their parameter counts: ``roi_heads`` of a Keypoint R-CNN measured as backbone, FPN and RPN head.
+
+    >>> outside_stages(nn.Sequential(nn.Conv2d(3, 8, 1), nn.Linear(8, 2)), ["0"])
+    [('1', 18)]
+    """
+    def walk(module: nn.Module, prefix: str) -> list[tuple[str, int]]:
+        found = []
+        for name, child in module.named_children():
+            path = f"{prefix}{name}"
+            if any(path == p or path.startswith(p + ".") for p in paths):
+                continue  # a stage, or inside one
+            if any(p.startswith(path + ".") for p in paths):
+                found += walk(child, path + ".")  # holds a stage: what else is in it
+            elif (count := sum(t.numel() for t in child.parameters())) > 0:
+                found.append((path, count))
+        return found
+
+    return walk(whole, "")

@@ -196,8 +196,8 @@ def view(report: InspectReport, strict: bool = False) -> Group:
     head.append(f" · {d.used} device")
     if d.used == "meta":
         head.append(" (shapes only, no compute)", style="dim")
-    if d.note:
-        head.append(f"\nnote: {d.note}", style="yellow")
+    for note in [d.note, *report.notes] if d.note else report.notes:  # how it was built, what was left out
+        head.append(f"\nnote: {note}", style="yellow")
     parts: list[Any] = [_levels("Backbone levels", report, "backbone"), _levels("Pyramid levels", report, "neck")]
     parts.insert(0, head)
     if report.head_outputs:

@@ -78,6 +78,7 @@ class EditCode:
     line: int
     code: str
     why: str
+    imports: str | None = None  # the import ``code`` needs that the file lacks
     kind: Literal["edit-code"] = "edit-code"
 
     @property

@@ -15,6 +15,7 @@ from typing import Any
 from fpnscope.analysis.diagnose.alignment import pad_fix
 from fpnscope.analysis.diagnose.prose import finding
 from fpnscope.analysis.diagnose.rounding import explain_made, rounding_fixes
+from fpnscope.analysis.diagnose.spelling import missing_import, spelled
 from fpnscope.analysis.measure.forward import ForwardFailure
 from fpnscope.reports.findings import EditCode, Finding, Fix, SetKeys
 
@@ -71,30 +72,54 @@ def _operand_nodes(source_text: str, count: int) -> list[ast.expr] | None:
     return None
 
 
+def _weight(node: ast.expr) -> bool:
+    """A fusion weight or a constant: ``w[0]``, ``0.5``."""
+    return isinstance(node, ast.Constant) or (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant))
+
+
+def _unweighted(node: ast.expr) -> ast.expr:
+    """The map in a weighted term: ``x`` of ``w[0] * x`` (whose size is the map's)."""
+    while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
+        if _weight(node.left) and not isinstance(node.op, ast.Div):
+            node = node.right
+        elif _weight(node.right):
+            node = node.left
+        else:
+            break
+    return node
+
+
 def _size_fix(failure: ForwardFailure) -> EditCode | None:
     """Resize to the exact size of the map it meets, instead of by a factor, in the user's names."""
     if failure.source is None:
         return None
     operands = [o for o in failure.operands if o.made != "parameter"]
     resized = [i for i, o in enumerate(operands) if o.made == "resize"]
-    generic = EditCode(failure.source.file, failure.source.line, "F.interpolate(x, size=other.shape[-2:])",
+    file = failure.source.file
+    interpolate = spelled(file, "torch.nn.functional.interpolate")  # as the user's file can write it
+    generic = EditCode(file, failure.source.line, f"{interpolate}(x, size=other.shape[-2:])",
                        "resize to the exact size of the map it meets (size=...) instead of by a scale factor"
-                       if resized else "resize one map to the exact size of the other")
+                       if resized else "resize one map to the exact size of the other",
+                       missing_import(file, interpolate))
     nodes = _operand_nodes(failure.source.text, len(operands))
     if not resized or nodes is None or len(operands) != 2:
         return generic
     resize, other = nodes[resized[0]], nodes[1 - resized[0]]
+    other = _unweighted(other)
     target = ast.unparse(other)
     size = ast.parse(f"({target}).shape[-2:]" if isinstance(other, ast.BinOp) else f"{target}.shape[-2:]",
                      mode="eval").body
-    if isinstance(resize, ast.Call) and any(k.arg == "scale_factor" for k in resize.keywords):
-        resize.keywords = [ast.keyword("size", size), *(k for k in resize.keywords if k.arg != "scale_factor")]
-        code = ast.unparse(resize)
+    scaled = next((n for n in ast.walk(resize)  # the call itself, or inside a weighting (w[1] * F.interpolate(...))
+                   if isinstance(n, ast.Call) and any(k.arg == "scale_factor" for k in n.keywords)), None)
+    if scaled is not None:
+        scaled.keywords = [ast.keyword("size", size), *(k for k in scaled.keywords if k.arg != "scale_factor")]
+        code = ast.unparse(scaled)
     elif isinstance(resize, ast.Call) and len(resize.args) == 1:  # a resize module: self.up(c5)
-        code = f"F.interpolate({ast.unparse(resize.args[0])}, size={ast.unparse(size)})"
+        code = f"{interpolate}({ast.unparse(resize.args[0])}, size={ast.unparse(size)})"
     else:
         return generic
-    return EditCode(failure.source.file, failure.source.line, code, f"resize to the exact size of {target} instead of by a factor")
+    return EditCode(file, failure.source.line, code, f"resize to the exact size of {target} instead of by a factor",
+                    missing_import(file, code))
 
 
 def crash_finding(failure: ForwardFailure, hw: tuple[int, int], coarsest: int, stage: Any = None) -> Finding:

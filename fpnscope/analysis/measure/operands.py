@@ -66,8 +66,12 @@ def _maker(module: nn.Module, given: tuple[int, ...], modules: Mapping[str, nn.M
 def _level(hw: tuple[int, int], shape: tuple[int, ...], prefix: str) -> tuple[str | None, int | None]:
     stride = stride_of_shape(hw, shape, loose=False) if len(shape) == 4 else None
     # stride 1 is not named: besides the image, what has the input's own size is as often a
-    # (B, heads, N, N) attention score whose N tokens happen to equal the input's side (LeViT at 256)
-    return (level_name(prefix, stride), stride) if stride and stride > 1 else (None, None)
+    # (B, heads, N, N) attention score whose N tokens happen to equal the input's side (LeViT at 256);
+    # nor is a stride that is not a power of two: a map one pixel off its level (240 / 16 = 15) is
+    # on no level, and naming it "Ps15" would invent one
+    if not stride or stride <= 1 or stride & (stride - 1):
+        return None, None
+    return level_name(prefix, stride), stride
 
 
 def operand(
@@ -108,4 +112,6 @@ def operand(
         kind, maker = "module", _maker(modules[made.module], made.source_shape, modules, made.module)
     else:
         what = f"{made.op}{' in ' + made.module if made.module and made.module != here else ''}{of}"
+    if made.then and kind != "op":
+        what += f", then {' and '.join(dict.fromkeys(made.then))}"  # "…, then mul": a fusion weight
     return Operand(shape, what, level, stride, sources, kind, made.module or None, maker)

@@ -4,7 +4,7 @@ the crash report, which names a failing op's operands in pyramid terms."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from torch import Tensor
@@ -12,6 +12,13 @@ from torch.utils._pytree import tree_flatten
 from torch.utils.weak import WeakTensorKeyDictionary
 
 IMAGE = "the input image"  # the tag of the batch the backbone is given
+
+# pointwise ops that pass one map through, scaled or activated: BiFPN's ``w[2] * self.down(p3)``,
+# ``F.relu(conv(x))``. The map keeps the maker of the tensor it carries, so a crash names that maker.
+_PASS_THROUGH = frozenset(
+    """mul div add sub relu relu_ sigmoid silu gelu hardswish hardsigmoid leaky_relu elu tanh clamp
+    neg mul_ div_ silu_ sigmoid_ hardtanh hardtanh_ _to_copy clone contiguous detach""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,7 @@ class Producer:
     source_shape: tuple[int, ...]
     source_tags: frozenset[str]
     source_is_input: bool  # its first input was a stage's input level itself (C3, not derived from it)
+    then: tuple[str, ...] = ()  # pointwise ops applied since (mul by a fusion weight, relu)
 
 
 class Provenance:
@@ -49,18 +57,31 @@ class Provenance:
     def producer(self, tensor: Tensor) -> Producer | None:
         return self._producers.get(tensor)
 
+    def _carried(self, op: str, tensors: list[Tensor], out: Any) -> Producer | None:
+        """The maker of the one input a pointwise op passes through (the others are smaller: a
+        weight, a scale), when it has one; a sum of two maps is a node of its own."""
+        if op not in _PASS_THROUGH or not isinstance(out, Tensor) or out.dim() < 3:
+            return None
+        same = [t for t in tensors if tuple(t.shape) == tuple(out.shape)]
+        if len(same) != 1 or any(t.numel() >= out.numel() for t in tensors if t is not same[0]):
+            return None
+        if same[0] in self._inputs:
+            return None  # an input level itself: named as it is
+        return self._producers.get(same[0])
+
     def record(self, op: str, module: str, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
         """An op ran: carry its inputs' tags to its outputs and remember it made them."""
         sources: frozenset[str] = frozenset()
         first: Tensor | None = None
-        for leaf in tree_flatten((args, kwargs))[0]:
-            if isinstance(leaf, Tensor):
-                first = first if first is not None else leaf
-                if leaf in self._tags:
-                    sources |= self._tags[leaf]
-        made = Producer(op, module, tuple(first.shape) if first is not None else (),
-                        self.tags(first) if first is not None else frozenset(),
-                        first is not None and first in self._inputs)
+        tensors = [leaf for leaf in tree_flatten((args, kwargs))[0] if isinstance(leaf, Tensor)]
+        for leaf in tensors:
+            first = first if first is not None else leaf
+            if leaf in self._tags:
+                sources |= self._tags[leaf]
+        carried = self._carried(op, tensors, out)
+        made = replace(carried, then=(*carried.then, op)) if carried is not None else Producer(
+            op, module, tuple(first.shape) if first is not None else (),
+            self.tags(first) if first is not None else frozenset(), first is not None and first in self._inputs)
         for leaf in tree_flatten(out)[0]:
             if isinstance(leaf, Tensor):
                 if leaf not in self._producers or leaf is not first:  # an in-place op keeps its maker

@@ -24,6 +24,7 @@ from fpnscope.analysis.measure.receptive import ReceptiveFields
 from fpnscope.config.schema import PresetConfig
 from fpnscope.errors import ConfigError, HeadMismatch, LevelNotFound
 from fpnscope.models.assemble import build_head, build_neck, select_levels
+from fpnscope.models.code import outside_stages
 from fpnscope.models.context import BuildContext
 from fpnscope.models.io import as_maps
 from fpnscope.models.model import PyramidModel, StagePlan
@@ -150,6 +151,12 @@ def measure(
         done = Measurement(model, counter, device, bb.declared, bb.raw_levels, backbone_levels,
                            [backbone_levels[i] for i in indices], [], neck_specs, failure=bb.failure, notes=notes,
                            whole=bb.whole)
+        if bb.whole is not None:  # what of the whole model no stage covers is not counted: say so
+            paths = [str(getattr(s, "path", "")) for s in (cfg.backbone, cfg.neck, cfg.head)
+                     if getattr(s, "kind", "") == "part"]
+            left = outside_stages(bb.whole, paths)
+            if left:
+                notes.append("not in any stage, so not counted: " + ", ".join(f"{p} ({n:,} params)" for p, n in left))
         if bb.failure is not None:
             return done
         if counter.live is not None:

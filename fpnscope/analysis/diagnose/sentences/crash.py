@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fpnscope.analysis.diagnose.sentences.table import Facts, Writers
+from fpnscope.analysis.diagnose.spelling import spelled
 from fpnscope.reports.findings import BuildWith, EditCode, Fix, PadInput, SetInput, SetKeys
 
 WRITERS = Writers()
@@ -52,9 +54,9 @@ def _forward(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
         if info.get("in_features") is not None:
             message += f" ({facts['module']} expects {info['in_features']} features)"
     elif rule in ("elements", "elements-multiple"):
-        needs = f"a multiple of {sizes[1]}" if rule == "elements-multiple" else str(sizes[1])
+        needs = f"a multiple of {sizes[1]:,}" if rule == "elements-multiple" else f"{sizes[1]:,}"
         message = (f"{facts['op']} fails in {at}: the new shape needs {needs} elements but its input, "
-                   f"{_operand_text(operands[0]) if operands else '?'}, has {sizes[0]}")
+                   f"{_operand_text(operands[0]) if operands else '?'}, has {sizes[0]:,}")
     else:
         message = f"the {facts['stage']}'s forward raised in {at}: {facts['error']}"
     return message, _forward_hint(facts, fixes)
@@ -71,7 +73,8 @@ def _forward_hint(facts: Facts, fixes: Sequence[Fix]) -> str:
             parts.append(f"build {which} with {changed}, so {'each' if many else 'it'} gives the size of the map "
                          f"it meets: `{fix.code}`{at}, with which the forward runs (checked)")
         elif isinstance(fix, EditCode):
-            parts.append(f"{fix.why}: `{fix.code}` at {fix.file.rsplit('/', 1)[-1]}:{fix.line}")
+            needs = f" (with `{fix.imports}` at the top of the file)" if fix.imports else ""
+            parts.append(f"{fix.why}: `{fix.code}` at {fix.file.rsplit('/', 1)[-1]}:{fix.line}{needs}")
         elif isinstance(fix, PadInput):
             parts.append(f"pad the input to {fix.height}x{fix.width} (a multiple of {fix.multiple}), with which "
                          "the forward runs (checked)")
@@ -91,8 +94,7 @@ def _forward_hint(facts: Facts, fixes: Sequence[Fix]) -> str:
     if unpadded and not any(isinstance(f, (EditCode, BuildWith)) for f in fixes):
         parts.append("no padded input makes this forward run (checked): resizing to the exact size is the fix")
     if facts.get("rule") in ("elements", "elements-multiple"):
-        parts.append("reshape by the input's own size (x.flatten(1), or view(x.shape[0], -1)), or size what "
-                     "follows from the map it gets at this input")
+        parts.append(_reshape_hint(facts))
     if not parts:
         line = facts["source"]["text"] if facts.get("source") else ""
         parts.append(f"the line that raised is `{line}`" if line else "see the error above")
@@ -100,3 +102,25 @@ def _forward_hint(facts: Facts, fixes: Sequence[Fix]) -> str:
     if unpadded and any(isinstance(f, (EditCode, BuildWith)) for f in fixes):
         hint += " (no padded input makes this forward run: checked)"
     return hint
+
+
+def _reshape_hint(facts: Facts) -> str:
+    """A reshape written for one map size: the size it was written for, when the numbers say
+    (12544 = 256 × 7 × 7: pool to 7×7 first), and the layers after it sized from this map."""
+    operands = [o for o in facts["operands"] if o.get("made") != "parameter"]
+    sizes = facts.get("sizes") or []
+    shape = operands[0]["shape"] if operands else []
+    follow = "or size the layers after the reshape for the map it gets at this input"
+    if facts.get("rule") != "elements" or len(shape) != 4 or len(sizes) < 2 or sizes[1] % shape[0]:
+        return f"reshape by the input's own size (x.flatten(1)), {follow}"
+    n, c, h, w = shape
+    per = sizes[1] // n
+    side = math.isqrt(per // c) if per % c == 0 else 0
+    if side and side * side * c == per and (side, side) != (h, w):
+        source = facts.get("source") or {}
+        pool = spelled(source.get("file"), "torch.nn.functional.adaptive_avg_pool2d")
+        where = f" before the reshape at {source['where']}" if source else " before the reshape"
+        return (f"it was written for a {c}×{side}×{side} map ({per:,} elements an image) and gets {c}×{h}×{w}: pool "
+                f"to that size first, `{pool}(x, ({side}, {side}))`{where} (as RoIAlign or a classifier's pooling "
+                f"does), {follow}")
+    return f"it needs {per:,} elements an image and gets {c}×{h}×{w} = {c * h * w:,}: {follow}"
