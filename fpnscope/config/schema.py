@@ -6,9 +6,9 @@ One pydantic model per kind, discriminated on ``kind``; the kinds live in ``back
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, model_validator
 
 from fpnscope.config.backbones import (
     TORCHVISION_RESNETS,
@@ -19,7 +19,7 @@ from fpnscope.config.backbones import (
     TorchvisionBackbone,
     YOLOv8Backbone,
 )
-from fpnscope.config.base import Strict
+from fpnscope.config.base import Strict, Width
 from fpnscope.config.code import ModelSection
 from fpnscope.config.heads import (
     ClsHeadConfig,
@@ -76,13 +76,18 @@ __all__ = [
 ]
 
 
+MAX_SIDE = 65_536  # pixels: 16 times a 4K frame's width; a larger side is a typo, not an image
+MAX_BATCH = 65_536
+Side = Annotated[int, Field(gt=0, le=MAX_SIDE, description=f"pixels, at most {MAX_SIDE:,}")]
+
+
 class InputConfig(Strict):
     """The input the model is analysed at (``--input`` and ``--batch`` override it)."""
 
-    height: PositiveInt = 800
-    width: PositiveInt = 1333
-    batch: PositiveInt = 1
-    channels: PositiveInt = 3
+    height: Side = 800
+    width: Side = 1333
+    batch: Annotated[int, Field(gt=0, le=MAX_BATCH, description=f"images, at most {MAX_BATCH:,}")] = 1
+    channels: Width = 3
 
 
 class PresetConfig(Strict):

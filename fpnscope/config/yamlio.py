@@ -18,7 +18,32 @@ from fpnscope.errors import ConfigError
 MAX_BYTES = 1_000_000
 MAX_NODES = 100_000  # values once aliases are expanded; a preset has a few hundred
 MAX_DEPTH = 50
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parses presets ~7x faster
+
+
+class _NoDuplicates(yaml.constructor.SafeConstructor):
+    """Safe loading that refuses a key given twice in one mapping (``{kind: fpn, kind: pafpn}``
+    silently kept the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *base` merges, as YAML means it to
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:
+                continue  # an unhashable key: the constructor says so itself
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key '{key}' is given twice (first on line {first}); keep one",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+
+# libyaml parses presets ~7x faster; its loader exists only where PyYAML was built with it
+_LOADER = type("_Loader", (_NoDuplicates, getattr(yaml, "CSafeLoader", yaml.SafeLoader)), {})
 
 
 def expanded_size(value: Any, depth: int = 0, memo: dict[int, int] | None = None) -> int:
