@@ -403,6 +403,9 @@ def test_output_is_never_half_written(cli, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # no temporary left behind
     missing = cli("inspect", "synthetic_fpn", "-o", str(tmp_path / "nope" / "r.json"))
     assert missing.exit_code == 2 and "does not exist" in missing.stderr
+    for extra in ((), ("--format", "json")):  # a folder is not taken for a name without a suffix
+        folder = cli("inspect", "synthetic_fpn", "-o", str(tmp_path), *extra)
+        assert folder.exit_code == 2 and f"--output {tmp_path}: is a folder; name a file in it" in folder.stderr
 
 
 @pytest.mark.parametrize(

@@ -81,8 +81,26 @@ def test_a_lateral_built_for_other_channels(corpus):
     finding = crash(fs.inspect(corpus / "wrong_lateral.yaml", allow_python=True))
     assert finding.message == ("neck.lateral.1 (wrong_lateral.py:14) expects 128 input channels; C4 has 256 "
                                "(1×256×8×8)")
-    assert finding.hint == "build neck.lateral.1 with 256 input channels"
+    # two Conv2d calls in one line: no single call to point at; every level's channels are said
+    assert finding.hint == "build neck.lateral.1 with 256 input channels (the neck gets C3 128, C4 256)"
     assert finding.facts["module_info"] == {"type": "Conv2d", "in_channels": 128, "out_channels": 64, "groups": 1}
+
+
+def test_laterals_built_for_another_backbone_are_told_every_channel_at_once(tmp_path, monkeypatch):
+    (tmp_path / "r50_neck.py").write_text(
+        "from torch import nn\n\n\nclass R50Neck(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.lat = nn.ModuleList(nn.Conv2d(c, 64, 1) for c in [512, 1024, 2048])\n\n"
+        "    def forward(self, feats):\n        return [conv(f) for conv, f in zip(self.lat, feats)]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "r50_neck", raising=False)
+    cfg = {"input": {"height": 128, "width": 128},
+           "backbone": {"kind": "torchvision", "name": "resnet18", "returned_layers": [2, 3, 4]},
+           "neck": {"kind": "python", "target": "r50_neck:R50Neck"}}
+    finding = crash(fs.inspect(cfg, allow_python=True))
+    assert finding.hint == ("build neck.lat.0 with 128 input channels (neck.lat's 3 layers are built at r50_neck.py:7, "
+                            "`nn.Conv2d(c, 64, 1)`; the neck gets C3 128, C4 256, C5 512)")
+    assert finding.facts["inputs"] == [["C3", 128], ["C4", 256], ["C5", 512]]
+    sys.modules.pop("r50_neck", None)
 
 
 def test_a_yolo_style_concat_at_240(corpus):
@@ -297,6 +315,10 @@ def test_torchvision_retinanet_as_it_is_split_by_its_stages():
     assert [h.name for h in report.head_outputs] == ["cls_logits", "bbox_regression"]
     # named by what it is, not by an address that changes with every run
     assert (report.model.name, report.model.parts_of) == ("RetinaNet", "RetinaNet")
+    with pytest.raises(fs.BuildError, match=r"no submodule 'hed'; did you mean 'head'\?"):
+        fs.inspect(model, stages={**stages, "head": "hed"}, input=512)
+    with pytest.raises(fs.BuildError, match="a whole detector returns its detections: measure it by its parts"):
+        fs.inspect(model, input=512)  # no stages: its forward returns boxes, not maps
 
 
 def test_torchvision_faster_rcnn_backbone_fpn_and_rpn_head_from_yaml(write_yaml):
@@ -372,5 +394,23 @@ def test_each_call_imports_the_users_code_as_it_is_on_disk(tmp_path):
         _user_neck(tmp_path / "one", 16)
         os.utime(tmp_path / "one" / "myneck.py", ns=(time.time_ns() + 10**9,) * 2)
         assert [lvl.channels for lvl in fs.inspect(one, allow_python=True).levels] == [16, 16]
+    finally:
+        sys.modules.pop("myneck", None)
+
+
+@pytest.mark.parametrize("neck, message", [
+    ({"target": "myneck.py:Neck"}, "neck.target: name the module without .py: 'myneck:Neck'"),
+    ({"target": "myneck:Nek"}, "neck.target: 'myneck' has no attribute 'Nek'; did you mean 'Neck'?"),
+    ({"target": "myneck:Neck", "kwargs": {"in_channel": [8, 16]}},
+     "neck.kwargs.in_channel: Neck takes no argument 'in_channel'; did you mean 'in_channels'? (it takes in_channels)"),
+])
+def test_a_mistyped_target_or_keyword_is_told_what_was_meant(tmp_path, cli, neck, message):
+    path = _user_neck(tmp_path, 8)
+    doc = path.read_text().replace("neck: {kind: python, target: myneck:Neck}\n", "")
+    items = ", ".join(f"{k}: {v if isinstance(v, dict) else repr(v)}" for k, v in neck.items())
+    path.write_text(doc + f"neck: {{kind: python, {items}}}\n")
+    try:
+        result = cli("inspect", str(path), "--allow-python")
+        assert result.exit_code == 2 and result.stderr.strip() == f"error: {message}", result.stderr
     finally:
         sys.modules.pop("myneck", None)

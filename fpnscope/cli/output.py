@@ -30,6 +30,8 @@ def console(stderr: bool = False) -> Any:
 
 def resolve_format(fmt: str | None, as_json: bool, output: str | None) -> str:
     """The output format from --format, --json and --output's extension, in that order."""
+    if output is not None and os.path.isdir(output):
+        raise ConfigError(f"--output {output}: is a folder; name a file in it (such as {os.path.join(output, 'report.json')})")
     if as_json:
         if fmt not in (None, "json"):
             raise ConfigError(f"--json and --format {fmt} disagree; give one of them")

@@ -27,6 +27,7 @@ from fpnscope.errors import BuildError
 from fpnscope.models.context import BuildContext
 from fpnscope.models.imports import import_fresh
 from fpnscope.spec import LevelSpec
+from fpnscope.suggest import did_you_mean
 
 
 def import_target(target: str, search: Sequence[Path], stage: str = "backbone") -> Any:
@@ -37,6 +38,9 @@ def import_target(target: str, search: Sequence[Path], stage: str = "backbone") 
     try:
         obj: Any = import_fresh(module_name, [str(p) for p in search])
     except ImportError as err:
+        if module_name.endswith(".py"):  # a file name where a module name goes
+            raise BuildError(f"{stage}.target: name the module without .py: '{module_name[:-3]}:{attr_path}'",
+                             key=f"{stage}.target") from None
         raise BuildError(
             f"{stage}.target: cannot import '{module_name}' ({err}); it is looked up next to the YAML file, in the "
             "current folder and on PYTHONPATH", key=f"{stage}.target"
@@ -46,7 +50,9 @@ def import_target(target: str, search: Sequence[Path], stage: str = "backbone") 
             sys.path.remove(path)
     for part in attr_path.split("."):
         if not hasattr(obj, part):
-            raise BuildError(f"{stage}.target: '{module_name}' has no attribute '{attr_path}'", key=f"{stage}.target")
+            hint = did_you_mean(part, [n for n in dir(obj) if not n.startswith("_")], n=1)
+            raise BuildError(f"{stage}.target: '{module_name}' has no attribute '{attr_path}'{f'; {hint}' if hint else ''}",
+                             key=f"{stage}.target")
         obj = getattr(obj, part)
     return obj
 
@@ -89,11 +95,30 @@ def user_module(
     factory = import_target(target, [p for p in (context.base_dir, Path.cwd()) if p], stage) if isinstance(target, str) else target
     if not callable(factory):
         raise BuildError(f"{stage}.target: '{target_title(target)}' is not callable", key=f"{stage}.target")
-    module = factory(**_arguments(factory, kwargs, in_specs, stage))
+    arguments = _arguments(factory, kwargs, in_specs, stage)
+    _check_keywords(factory, arguments, stage)
+    module = factory(**arguments)
     if not isinstance(module, nn.Module):
         raise BuildError(f"{stage}.target: {target_title(target)} returned {type(module).__name__}, not a torch.nn.Module",
                          key=f"{stage}.target")
     return module
+
+
+def _check_keywords(factory: Any, arguments: Mapping[str, Any], stage: str) -> None:
+    """A keyword the factory does not take is a typo in ``kwargs``: say which it takes."""
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    takes = [n for n, p in parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and n != "self"]
+    for name in arguments:
+        if name not in parameters:
+            hint = did_you_mean(name, takes, n=1)
+            raise BuildError(f"{stage}.kwargs.{name}: {target_title(factory)} takes no argument '{name}'"
+                             f"{f'; {hint}' if hint else ''} (it takes {', '.join(takes) or 'none'})",
+                             key=f"{stage}.kwargs.{name}")
 
 
 def declared_specs(module: nn.Module, prefix: str) -> list[LevelSpec] | None:
@@ -146,7 +171,9 @@ def part(model: nn.Module | None, path: str, stage: str) -> nn.Module:
         if name not in children:
             where = ".".join(path.split(".")[:i]) or "the model"
             listed = ", ".join(children) or "no submodules"
-            raise BuildError(f"{stage}.path: {where} has no submodule '{name}' (it has {listed})", key=f"{stage}.path")
+            hint = did_you_mean(name, children, n=1)
+            raise BuildError(f"{stage}.path: {where} has no submodule '{name}'{f'; {hint}' if hint else ''} (it has "
+                             f"{listed})", key=f"{stage}.path")
         node = children[name]
     found: nn.Module = node
     return found

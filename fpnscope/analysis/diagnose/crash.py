@@ -136,6 +136,10 @@ def crash_finding(failure: ForwardFailure, hw: tuple[int, int], coarsest: int, s
         "operands": [{"shape": list(o.shape), "what": o.what, "level": o.level, "stride": o.stride, "made": o.made,
                       "module": o.module} for o in operands],
         "module_info": dict(failure.module_info),
+        "inputs": [list(pair) for pair in failure.inputs],
+        "built": None if failure.built is None else {
+            "file": failure.built.file, "line": failure.built.line, "code": failure.built.code,
+            "attribute": failure.built.attribute, "layers": list(failure.built.layers)},
     }
     fixes: list[Fix] = []
     if problem is not None:

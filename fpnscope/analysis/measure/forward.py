@@ -14,8 +14,10 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils._pytree import tree_flatten
 
 from fpnscope.analysis.measure.build import CODE_ERRORS, reason
+from fpnscope.analysis.measure.construction import Construction, constructed_at
 from fpnscope.analysis.measure.counter import CostCounter
 from fpnscope.analysis.measure.failure import OpFailure, SourceLine, raised_at
 from fpnscope.analysis.measure.operands import Operand, operand
@@ -43,6 +45,8 @@ class ForwardFailure:
     op: OpFailure | None = None  # the op that raised, when one did
     operands: list[Operand] = field(default_factory=list)
     module_info: dict[str, Any] = field(default_factory=dict)  # the failing module's own sizes (a conv's channels)
+    inputs: list[tuple[str, int]] = field(default_factory=list)  # the stage's input levels and their channels
+    built: Construction | None = None  # the call that built the failing module, when found
 
 
 class StageFailed(Exception):
@@ -98,6 +102,9 @@ def call_stage(
             else:
                 operands.append(operand(tensor, counter.provenance, hw, prefix, modules, where))
         source = (op.source if op is not None else None) or raised_at(err)
+        levels = [t for t in tree_flatten(argument)[0] if isinstance(t, torch.Tensor)]
+        named = [(counter.provenance.input_level(t), int(t.shape[1])) for t in levels if t.dim() == 4]
+        inputs = [(level, channels) for level, channels in named if level is not None]
         failure = ForwardFailure(stage, str(device), reason(err), where, source, op, operands,
-                                 _module_info(modules.get(where)))
+                                 _module_info(modules.get(where)), inputs, constructed_at(modules, where))
         raise StageFailed(failure) from err

@@ -37,9 +37,11 @@ def measure_levels(
     for i, feat in enumerate(feats):
         if not isinstance(feat, Tensor) or feat.dim() != 4:
             got = tuple(feat.shape) if isinstance(feat, Tensor) else type(feat).__name__
+            whole = (" (a whole detector returns its detections: measure it by its parts, with stages= from "
+                     "Python or a model: section with stages in YAML)") if stage == "backbone" and isinstance(feat, dict) else ""
             raise BuildError(
                 f"{stage}: output {i} is {got}, not an NCHW feature map; a {stage} must return "
-                "a list (or dict) of 4-d maps"
+                f"a list (or dict) of 4-d maps{whole}"
             )
         prefer = declared[i] if declared is not None and len(declared) == len(feats) else None
         size = (int(feat.shape[-2]), int(feat.shape[-1]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from fpnscope.analysis.diagnose.sentences.table import Facts, Writers
@@ -89,7 +90,7 @@ def _forward_hint(facts: Facts, fixes: Sequence[Fix]) -> str:
     if facts.get("rule") == "channels":
         sizes = facts.get("sizes") or []
         if len(sizes) > 1:
-            parts.insert(0, f"build {facts['module']} with {sizes[1]} input channels")
+            parts.insert(0, f"build {facts['module']} with {sizes[1]} input channels" + _channels_context(facts))
     unpadded = facts.get("explained") and not any(isinstance(f, (PadInput, SetInput)) for f in fixes)
     if unpadded and not any(isinstance(f, (EditCode, BuildWith)) for f in fixes):
         parts.append("no padded input makes this forward run (checked): resizing to the exact size is the fix")
@@ -124,3 +125,18 @@ def _reshape_hint(facts: Facts) -> str:
                 f"to that size first, `{pool}(x, ({side}, {side}))`{where} (as RoIAlign or a classifier's pooling "
                 f"does), {follow}")
     return f"it needs {per:,} elements an image and gets {c}×{h}×{w} = {c * h * w:,}: {follow}"
+
+
+def _channels_context(facts: Facts) -> str:
+    """Where the layer is built and every channel count the stage gets, so the layers after it are
+    fixed in the same edit: ``(neck.lat's 3 layers are built at wrong_ch.py:11 ...; the neck gets
+    C3 128, C4 256, C5 512)``."""
+    said = []
+    built = facts.get("built")
+    if built:
+        which = f"{built['attribute']}'s {len(built['layers'])} layers are" if len(built["layers"]) > 1 else "it is"
+        said.append(f"{which} built at {Path(built['file']).name}:{built['line']}, `{built['code']}`")
+    inputs = facts.get("inputs") or []
+    if len(inputs) > 1:
+        said.append(f"the {facts['stage']} gets " + ", ".join(f"{name} {channels}" for name, channels in inputs))
+    return f" ({'; '.join(said)})" if said else ""
