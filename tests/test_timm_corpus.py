@@ -67,3 +67,17 @@ def test_a_timm_backbone_at_its_usual_input(name, fixed):
         assert proposed != size  # never the input it was given
         shapes = real_sizes(name, proposed, fixed)
         assert lines_up(shapes, strides), (proposed, shapes)
+
+
+def test_a_model_that_needs_img_size_and_a_padded_input_is_told_both():
+    # MaxViT at 800x1333: timm's shortcut pools 667 columns to 333 where the conv path has 334, and
+    # timm built it for 256; img_size: auto alone fails at 800x1333, and with 800x1344 it runs
+    report = fs.inspect({"backbone": {"kind": "timm", "name": "maxvit_nano_rw_256"}, "neck": {"kind": "fpn", "out_channels": 32}},
+                        input=(800, 1333))
+    (finding,) = report.diagnostics
+    assert finding.code == "forward-error" and finding.facts.get("together") is True
+    assert report.corrected == {"backbone": {"img_size": "auto"}, "input": {"height": 800, "width": 1344}}
+    assert "add img_size: auto to the backbone and use an input of 800x1344" in finding.hint
+    fixed = fs.inspect({"backbone": {"kind": "timm", "name": "maxvit_nano_rw_256", "img_size": "auto"},
+                        "neck": {"kind": "fpn", "out_channels": 32}}, input=(800, 1344))
+    assert fixed.stopped_at is None and not [f for f in fixed.diagnostics if f.severity == "error"]

@@ -123,22 +123,36 @@ def _replace_input(fix: Fix, size: tuple[int, int]) -> Fix:
     return SetInput(size[0], size[1]) if isinstance(fix, INPUT_FIXES) else fix
 
 
+def _auto(cfg: PresetConfig) -> PresetConfig:
+    """``cfg`` with timm building the backbone for the analysed input (``img_size: auto``)."""
+    return cfg.model_copy(update={"backbone": cfg.backbone.model_copy(update={"img_size": "auto"})})
+
+
 def _rebuilt(cfg: PresetConfig, base_dir: Path | None) -> bool:
     """Whether the model runs once timm builds it for the analysed input (``img_size: auto``)."""
-    again = cfg.model_copy(update={"backbone": cfg.backbone.model_copy(update={"img_size": "auto"})})
     try:
-        return measure(again, torch.device("meta"), base_dir).failure is None
+        return measure(_auto(cfg), torch.device("meta"), base_dir).failure is None
     except Exception:
         return False
 
 
+def _img_size(f: Finding) -> list[Fix]:
+    return [x for x in f.fixes if isinstance(x, SetKeys) and "img_size" in x.keys.get("backbone", {})]
+
+
 def _checked_keys(cfg: PresetConfig, findings: list[Finding], base_dir: Path | None) -> list[Finding]:
-    """A proposed ``img_size: auto`` is kept only when the model then runs."""
+    """A proposed ``img_size: auto`` is kept only when the model then runs: at the input given, or
+    at the input the finding also proposes (MaxViT at 800x1333 needs both: its windows want a
+    multiple of 32, and timm built it for 256); then the two go together."""
     out = []
     for f in findings:
-        keys = [x for x in f.fixes if isinstance(x, SetKeys) and "img_size" in x.keys.get("backbone", {})]
+        keys = _img_size(f)
         if keys and not _rebuilt(cfg, base_dir):
-            f = rewrite(f, [x for x in f.fixes if x not in keys])
+            pads = [x for x in f.fixes if isinstance(x, INPUT_FIXES)]
+            if pads and _rebuilt(_at(cfg, pads[0].height, pads[0].width), base_dir):
+                f = rewrite(replace(f, facts={**f.facts, "together": True}), f.fixes)
+            else:
+                f = rewrite(f, [x for x in f.fixes if x not in keys])
         out.append(f)
     return out
 
@@ -195,6 +209,8 @@ def verified(cfg: PresetConfig, findings: list[Finding], run: Measurement, base_
         return findings
     given = (cfg.input.height, cfg.input.width)
     first = (max(f.height for f in proposals), max(f.width for f in proposals))
+    if any(_img_size(f) for f in findings):  # an input is checked with the backbone built for it
+        cfg = _auto(cfg)
     # a head that fails at every input does not make the neck's levels unfixable (its own finding
     # then proposes no input); a failure before the levels must go for an input to be proposed
     head_failure = run.failure if run.failure is not None and run.failure.stage == "head" else None

@@ -65,7 +65,11 @@ def _forward(facts: Facts, fixes: Sequence[Fix]) -> tuple[str, str]:
 
 def _forward_hint(facts: Facts, fixes: Sequence[Fix]) -> str:
     parts = []
+    # img_size: auto and an input that work only together (MaxViT at 800x1333) are one fix
+    size = next((f for f in fixes if isinstance(f, (PadInput, SetInput))), None) if facts.get("together") else None
     for fix in fixes:
+        if size is not None and isinstance(fix, (PadInput, SetInput, SetKeys)):
+            continue
         if isinstance(fix, BuildWith):
             changed = ", ".join(f"{k}={v!r}" for k, v in fix.changes.items())
             at = f" at {fix.file.rsplit('/', 1)[-1]}:{fix.line}" if fix.file else ""
@@ -96,6 +100,10 @@ def _forward_hint(facts: Facts, fixes: Sequence[Fix]) -> str:
         parts.append("no padded input makes this forward run (checked): resizing to the exact size is the fix")
     if facts.get("rule") in ("elements", "elements-multiple"):
         parts.append(_reshape_hint(facts))
+    if size is not None:
+        parts.append(f"timm builds this model for one input size: add img_size: auto to the backbone and use an "
+                     f"input of {size.height}x{size.width}, with which the forward runs (checked; img_size: auto "
+                     "alone does not)")
     if not parts:
         line = facts["source"]["text"] if facts.get("source") else ""
         parts.append(f"the line that raised is `{line}`" if line else "see the error above")
