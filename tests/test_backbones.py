@@ -162,3 +162,11 @@ def test_a_factory_that_raises_is_reported_with_its_line(user_module, cli, write
     result = cli("inspect", str(path), "--allow-python")
     assert result.exit_code == 2
     assert "RuntimeError: no weights here" in result.stderr and "mybackbones.py:" in result.stderr
+
+
+def test_timm_out_indices_out_of_range_are_told_the_levels_there_are(cli, write_yaml):
+    path = write_yaml("oi.yaml", "backbone: {kind: timm, name: resnet18, out_indices: [1, 2, 5]}\n"
+                                 "neck: {kind: fpn, out_channels: 32}\ninput: {height: 128, width: 128}\n")
+    result = cli("inspect", str(path))
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "out_indices are 0 to 4 for it (0: stride 2, 64 channels · 1: stride 4, 64 channels" in result.stderr

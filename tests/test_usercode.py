@@ -414,3 +414,15 @@ def test_a_mistyped_target_or_keyword_is_told_what_was_meant(tmp_path, cli, neck
         assert result.exit_code == 2 and result.stderr.strip() == f"error: {message}", result.stderr
     finally:
         sys.modules.pop("myneck", None)
+
+
+def test_a_file_that_does_not_parse_is_named_with_its_line(tmp_path, cli):
+    path = _user_neck(tmp_path, 8)
+    (tmp_path / "myneck.py").write_text("from torch import nn\n\nclass Neck(nn.Module:\n    pass\n")
+    try:
+        result = cli("inspect", str(path), "--allow-python")
+        # once, as the user's mistake: not "raised SyntaxError (on meta, and again on the CPU)"
+        assert result.exit_code == 2 and result.stderr.startswith("error: neck.target: myneck.py:3: ")
+        assert "again on the CPU" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    finally:
+        sys.modules.pop("myneck", None)

@@ -37,6 +37,10 @@ def import_target(target: str, search: Sequence[Path], stage: str = "backbone") 
     sys.path[:0] = added
     try:
         obj: Any = import_fresh(module_name, [str(p) for p in search])
+    except SyntaxError as err:  # the user's file does not parse: nothing to build on any device
+        where = f"{Path(err.filename).name}:{err.lineno}" if err.filename else module_name
+        raise BuildError(f"{stage}.target: {where}: {err.msg}" + (f": {err.text.strip()}" if err.text else ""),
+                         key=f"{stage}.target") from None
     except ImportError as err:
         if module_name.endswith(".py"):  # a file name where a module name goes
             raise BuildError(f"{stage}.target: name the module without .py: '{module_name[:-3]}:{attr_path}'",

@@ -64,8 +64,19 @@ def build_timm(cfg: TimmBackbone, context: BuildContext = BuildContext()) -> tup
         raise BuildError(
             f"backbone: timm could not build '{cfg.name}' with features_only"
             f"{' and out_indices ' + str(list(cfg.out_indices)) if cfg.out_indices else ''}: "
-            f"{type(err).__name__}: {err}"
+            f"{type(err).__name__}: {err}{_indices_hint(cfg.name, kwargs) if cfg.out_indices else ''}",
+            key="backbone.out_indices" if cfg.out_indices else None,
         ) from None
     info: Any = body.feature_info  # timm's FeatureInfo
     specs = [LevelSpec.of("C", c, s) for c, s in zip(info.channels(), info.reduction())]
     return TimmFeatures(body), specs
+
+
+def _indices_hint(name: str, kwargs: dict[str, Any]) -> str:
+    """The feature levels the model has, when it builds without ``out_indices``: what they may name."""
+    try:
+        info: Any = timm.create_model(name, **{k: v for k, v in kwargs.items() if k != "out_indices"}).feature_info
+    except Exception:
+        return ""
+    levels = " · ".join(f"{i}: stride {s}, {c} channels" for i, (c, s) in enumerate(zip(info.channels(), info.reduction())))
+    return f"; out_indices are 0 to {len(info.channels()) - 1} for it ({levels})"
