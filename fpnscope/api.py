@@ -101,7 +101,8 @@ def inspect(
     loaded = _trusted(_target(target, backbone, neck, head, stages), allow_python, set=set, input=input, batch=batch)
     from fpnscope.analysis.inspect import inspect_model
 
-    return inspect_model(loaded, device=device, depth=depth or 0, flops_backend=flops_backend)
+    with loaded.naming_errors():
+        return inspect_model(loaded, device=device, depth=depth or 0, flops_backend=flops_backend)
 
 
 def _target(target: Any, backbone: Any, neck: Any, head: Any, stages: Mapping[str, Any] | None) -> Any:
@@ -247,7 +248,8 @@ def profile(
 
     settings = ProfileSettings(dtype=dtype, mode=mode, channels_last=channels_last, compile=compile,
                                cuda_graphs=cuda_graphs, warmup=warmup, iters=iters)
-    return profile_model(loaded, device, settings, sizes, batches, on_progress)
+    with loaded.naming_errors():
+        return profile_model(loaded, device, settings, sizes, batches, on_progress)
 
 
 def graph(
@@ -267,7 +269,8 @@ def graph(
     loaded = _trusted(target, allow_python, set=set, input=input, batch=batch)
     from fpnscope.analysis.graph import neck_graph
 
-    return neck_graph(loaded.config, loaded.source.base_dir, model=loaded.name)
+    with loaded.naming_errors():
+        return neck_graph(loaded.config, loaded.source.base_dir, model=loaded.name)
 
 
 def presets() -> PresetList:

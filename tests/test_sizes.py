@@ -215,6 +215,10 @@ def test_a_torchvision_detector_given_whole_is_read_from_its_own_generator_and_p
     assert [lvl.level for lvl in rpn.levels] == ["P2", "P3", "P4", "P5", "P6"]
     assert [round(lvl.low, 1) for lvl in rpn.levels] == [round(s * math.sqrt(0.7), 1) for s in (32, 64, 128, 256, 512)]
     assert [lvl.level for lvl in roi.levels] == ["P2", "P3", "P4", "P5"]  # its pooler's featmap_names, not "pool"
+    # its RPN head returns (logits per level, deltas per level): each level's field is its 3×3 conv's
+    # over the level's own (P2: 435 + 2 × 4 px; P6: 491 + 2 × 64 px)
+    assert [lvl.receptive_field for lvl in report.levels] == [435, 443, 459, 491, 491]
+    assert [lvl.receptive_field for lvl in rpn.levels] == [443, 459, 491, 555, 619]
     fcos = torchvision.models.detection.fcos_resnet50_fpn(weights=None, weights_backbone=None)
     whole = fs.inspect(fcos, stages={"backbone": "backbone.body", "neck": "backbone.fpn", "head": "head"},
                        input=(512, 512))

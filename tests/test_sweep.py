@@ -115,7 +115,7 @@ def test_no_figure_is_cut_when_the_room_is_short(width, timed):
     assert all(line.count(unit) == 1 for line in rows), rows
     said = " ".join(text.split())
     if width == 80:  # what was left out for width says so
-        assert f"Left out for width: memory{', levels, images/s' if timed else ''} (in the CSV and JSON)" in said
+        assert f"Left out for width: memory{', levels, images/s' if timed else ''} (--format csv or --json has every column)" in said
     else:
         assert ("img/s" if timed else "Memory") in text and "P3–P5 ×64" in text
 
@@ -131,7 +131,7 @@ def test_constraints_pick_the_best_and_exit_1_when_nothing_keeps_them(cli):
     assert data["best"] == min((p for p in every if p["index"] in keep), key=lambda p: p["memory_bytes"])["index"]
     assert len(data["points"]) == 4  # the JSON keeps every point
     table = cli("sweep", "synthetic_fpn", *GRID, "--where", f"params<{limit / 1e3}K", *SMALL)
-    assert f"2 of 4 points keep params<{limit / 1e3}K; the 2 others are in the CSV and JSON" in table.stdout
+    assert f"2 of 4 points keep params<{limit / 1e3}K; the 2 others are in --format csv and --json" in table.stdout
     assert "★ best MACs: #" in table.stdout
     none = cli("sweep", "synthetic_fpn", *GRID, "--where", "params<1K", "--where", "macs<1G", *SMALL)
     assert none.exit_code == 1

@@ -233,6 +233,14 @@ def test_a_head_that_reshapes_for_one_size(corpus, tmp_path):
     sys.modules.pop("heads", None)
 
 
+def test_a_configuration_from_python_is_not_told_to_merge_into_a_file(corpus):
+    cfg = {"input": {"height": 800, "width": 1333}, "backbone": {"kind": "synthetic", "channels": [16, 32, 64],
+           "strides": [8, 16, 32]}, "neck": {"kind": "python", "target": "pooled_pan:PooledPAN"}}
+    text = fs.inspect(cfg, allow_python=True).to_text()
+    assert "Corrected configuration (as YAML):" in text and "merge into your file" not in text
+    assert "Corrected YAML (merge into your file):" in fs.inspect(corpus / "pooled_pan.yaml", allow_python=True).to_text()
+
+
 def test_a_head_that_fails_at_every_input_does_not_make_the_levels_unfixable(corpus):
     # at 800x1333 the FPN's levels misalign (167 vs 168) and the head fails as it does at any size
     report = fs.inspect(corpus / "flatten_head.yaml", allow_python=True, input="800x1333")
@@ -254,12 +262,17 @@ def test_a_dict_backbone_keeps_its_keys_and_a_dict_neck_gets_them(corpus, cli):
     assert "Key" in table and "res3" in table
 
 
-def test_a_constructor_that_needs_real_tensors_is_built_on_the_cpu_and_measured_on_meta(corpus):
+def test_a_constructor_that_needs_real_tensors_is_built_on_the_cpu_and_measured_on_meta(corpus, cli):
     report = fs.inspect(corpus / "needs_real_tensors.yaml", allow_python=True)
     assert report.device.used == "meta" and report.diagnostics == []
     assert report.notes and "built on the CPU once the 5.44 KiB of parameters" in report.notes[0]
     assert [lvl.name for lvl in report.backbone_levels] == ["C3", "C4"]
     assert fs.inspect(corpus / "needs_real_tensors.yaml", allow_python=True, device="cpu").device.used == "cpu"
+    # the note is in every view: under the terminal's header, and as a table in Markdown
+    assert "\nnote: the backbone needs real tensors" in report.to_text()
+    markdown = cli("inspect", str(corpus / "needs_real_tensors.yaml"), "--allow-python", "--format", "markdown")
+    assert markdown.exit_code == 0 and "Notes" in markdown.stdout
+    assert "built on the CPU once the 5.44 KiB of parameters" in markdown.stdout
 
 
 def test_a_model_meta_cannot_run_falls_back_to_the_cpu_only_when_it_fits(tmp_path, monkeypatch):
@@ -411,7 +424,7 @@ def test_a_mistyped_target_or_keyword_is_told_what_was_meant(tmp_path, cli, neck
     path.write_text(doc + f"neck: {{kind: python, {items}}}\n")
     try:
         result = cli("inspect", str(path), "--allow-python")
-        assert result.exit_code == 2 and result.stderr.strip() == f"error: {message}", result.stderr
+        assert result.exit_code == 2 and result.stderr.strip() == f"error: {path}: {message}", result.stderr
     finally:
         sys.modules.pop("myneck", None)
 
@@ -422,7 +435,7 @@ def test_a_file_that_does_not_parse_is_named_with_its_line(tmp_path, cli):
     try:
         result = cli("inspect", str(path), "--allow-python")
         # once, as the user's mistake: not "raised SyntaxError (on meta, and again on the CPU)"
-        assert result.exit_code == 2 and result.stderr.startswith("error: neck.target: myneck.py:3: ")
+        assert result.exit_code == 2 and result.stderr.startswith(f"error: {path}: neck.target: myneck.py:3: ")
         assert "again on the CPU" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     finally:
         sys.modules.pop("myneck", None)

@@ -75,6 +75,7 @@ def inspect_model(
             head=_label(cfg.head) if cfg.head is not None else None,
             parts_of=_label(cfg.model).removeprefix(" ") if cfg.model is not None else None,
             overridden=tuple(f"{o.key}={_short(o.value)}" for o in loaded.overrides if not o.key.startswith("input.")),
+            from_file=loaded.source.path is not None,
         ),
         input=InputInfo(cfg.input.batch, cfg.input.channels, cfg.input.height, cfg.input.width),
         device=DeviceInfo(requested=device, used=str(run.device), note=note),

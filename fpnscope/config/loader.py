@@ -7,7 +7,8 @@ descriptions without paying for validation.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from fpnscope.config.overrides import Override, apply_overrides
 from fpnscope.config.presets import preset_names, preset_path
 from fpnscope.config.yamlio import read_yaml_file
-from fpnscope.errors import ConfigError
+from fpnscope.errors import BuildError, ConfigError
 from fpnscope.suggest import did_you_mean
 
 MAX_BASE_DEPTH = 16
@@ -141,6 +142,17 @@ class LoadedConfig:
     raw: dict[str, Any] = field(repr=False, compare=False)
     overrides: tuple[Override, ...] = ()
     files: tuple[Path, ...] = ()  # the YAML files read: the file itself and its _base_ chain
+
+    @contextmanager
+    def naming_errors(self) -> Iterator[None]:
+        """A BuildError raised while its model is built names this file, as a ConfigError does."""
+        try:
+            yield
+        except BuildError as err:
+            if err.file is not None or self.source.path is None:
+                raise
+            raise BuildError(f"{self.source.label}: {err.template}", option=err.option, key=err.key,
+                             file=self.source.label, choices=err.choices) from None
 
     @property
     def name(self) -> str:

@@ -84,12 +84,15 @@ def inspect_tables(report: InspectReport) -> list[PlainTable]:
             if report.memory is not None else (None, None, None))]],
     )
     tables = [levels, run, costs, per_level, *([rois] if report.roi_costs else []), *size_tables(report), findings]
+    notes = [note for note in (report.device.note, *report.notes) if note]
+    if notes:  # how the model was built, and what of it was left out
+        tables.insert(2, PlainTable("Notes", ["note"], [[note] for note in notes]))
     corrected = report.corrected
     if corrected:
         import yaml
 
         text = yaml.safe_dump(corrected, default_flow_style=None, sort_keys=False).strip()
-        tables.append(PlainTable("Corrected YAML (merge into your file)", ["yaml"], [[" · ".join(text.splitlines())]]))
+        tables.append(PlainTable(report.model.corrected_title, ["yaml"], [[" · ".join(text.splitlines())]]))
     if report.modules:
         tables.append(PlainTable(
             "Modules",

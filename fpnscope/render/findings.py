@@ -59,7 +59,8 @@ def crash_text(finding: Finding) -> Group:
     return Group(headline, grid)
 
 
-def findings_block(findings: list[Finding], strict: bool = False) -> Group | Text:
+def findings_block(findings: list[Finding], strict: bool = False,
+                   corrected: str = "Corrected YAML (merge into your file)") -> Group | Text:
     """Diagnostics by level, errors first, each with its fix and, when mechanical, the YAML to paste."""
     if not findings:
         return Text("✓ no alignment problems found", style="green")
@@ -89,6 +90,6 @@ def findings_block(findings: list[Finding], strict: bool = False) -> Group | Tex
         import yaml  # only needed here
 
         text = yaml.safe_dump(patch, default_flow_style=None, sort_keys=False).rstrip()
-        parts.append(Text("\nCorrected YAML (merge into your file):", style="bold"))
+        parts.append(Text(f"\n{corrected}:", style="bold"))
         parts.append(Text("\n".join("  " + ln for ln in text.splitlines()), style="green"))
     return Group(*parts)

@@ -234,7 +234,7 @@ def view(report: InspectReport, strict: bool = False) -> Group:
         parts.append(notes)
     if report.modules:
         parts.append(Fit(module_table(report), drop=("Type", "Calls", "MACs %")))
-    parts.append(findings_block(report.diagnostics, strict))
+    parts.append(findings_block(report.diagnostics, strict, report.model.corrected_title))
     return spaced(parts)
 
 

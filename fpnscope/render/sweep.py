@@ -143,7 +143,7 @@ def points_table(report: SweepReport, squeeze: int = 0, reasons: bool = True) ->
         out.caption += "; latency: median of the whole model"
     left_out = [name for name, gone in (("memory", "memory" not in figures), ("levels", squeeze >= 3),
                                         ("images/s", report.profiled and "throughput" not in figures)) if gone]
-    out.caption += f". Left out for width: {', '.join(left_out)} (in the CSV and JSON)." if left_out else "."
+    out.caption += f". Left out for width: {', '.join(left_out)} (--format csv or --json has every column)." if left_out else "."
     return out
 
 
@@ -179,7 +179,7 @@ def summary(report: SweepReport) -> Text:
         rules = ", ".join(c.expression for c in report.where)
         hidden = sum(p.candidate for p in report.points) - len(keep)
         lines.append(f"{len(keep)} of {len(report.points)} points keep {rules}"
-                     + (f"; the {'other is' if hidden == 1 else f'{hidden} others are'} in the CSV and JSON" if hidden else "")
+                     + (f"; the {'other is' if hidden == 1 else f'{hidden} others are'} in --format csv and --json" if hidden else "")
                      + "\n", style="bold" if keep else "bold red")
     best = report.best
     if best is not None:

@@ -69,6 +69,12 @@ class ModelInfo:
     head: str | None
     parts_of: str | None = None  # the whole model the stages are parts of (its target)
     overridden: tuple[str, ...] = ()  # keys set over the file ("neck.out_channels=128"): the description predates them
+    from_file: bool = True  # read from a preset or YAML file (not a dict or modules given from Python)
+
+    @property
+    def corrected_title(self) -> str:
+        """What the corrected fragment is called: merged into a file, or a configuration to write."""
+        return "Corrected YAML (merge into your file)" if self.from_file else "Corrected configuration (as YAML)"
 
 
 @dataclass(frozen=True)

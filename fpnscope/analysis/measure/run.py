@@ -76,7 +76,9 @@ def roi_stages(head: nn.Module | None) -> tuple[RoIStage, ...]:
 
 def head_output_list(out: Any, names: list[str], fields: ReceptiveFields | None = None) -> list[HeadOutput]:
     """Name a head's outputs: ``{"cls": [t3, t4]}`` -> ``cls P3``, ``cls P4``; ``{"seg": t}`` -> ``seg``."""
-    items = out.items() if isinstance(out, dict) else [("out", out)]
+    items: Any = out.items() if isinstance(out, dict) else [("out", out)]
+    if isinstance(out, (list, tuple)) and out and all(isinstance(v, (list, tuple)) and len(v) == len(names) for v in out):
+        items = [(str(i), v) for i, v in enumerate(out)]  # (logits per level, boxes per level): torchvision's RPN head
     result = []
 
     def one(name: str, t: Tensor, key: str, level: str | None = None) -> HeadOutput:
