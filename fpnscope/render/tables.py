@@ -28,6 +28,7 @@ def table(title: str, *columns: tuple[str, dict[str, Any]]) -> Table:
         caption_style="dim",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        min_width=len(title) + 2,  # a narrow table keeps its title on one line ("Head outputs (deeplabv3plus)")
     )
     for name, opts in columns:
         # a text column folds rather than ending in an ellipsis; figures are no_wrap (see Fit)
