@@ -23,7 +23,7 @@ def corpus(monkeypatch):
     monkeypatch.syspath_prepend(str(CORPUS))
     yield CORPUS
     for name in ("naive_fpn", "wrong_lateral", "yolo_concat", "dict_backbone", "heads", "needs_real_tensors",
-                 "pooled_pan", "unpadded_pan", "weighted_bifpn"):
+                 "pooled_pan", "unpadded_pan", "weighted_bifpn", "stacked_weights"):
         sys.modules.pop(name, None)
 
 
@@ -161,6 +161,21 @@ def test_a_weighted_fusion_is_seen_through_to_the_conv_that_made_the_map(corpus)
     assert (build.line, build.code) == (13, "nn.Conv2d(width, width, 3, stride=2, padding=1)")
     # the file imports torch and nn only: the line proposed spells interpolate as it can
     assert resize.code == "nn.functional.interpolate(x, size=other.shape[-2:])" and resize.imports is None
+
+
+def test_a_weight_of_too_few_dimensions_is_reshaped_to_meet_the_maps(corpus, tmp_path):
+    finding = crash(fs.inspect(corpus / "stacked_weights.yaml", allow_python=True))
+    assert finding.facts["op"] == "mul" and finding.facts["sizes"] == [2, 32]
+    assert finding.facts["explained"]["because"] == (
+        "a tensor of shape (2,) lines up with the last dimension (32) when broadcast, not with dimension 0 (2)")
+    (edit,) = finding.fixes  # no padded input: the input is not what is wrong
+    assert (edit.code, edit.line) == ("w.view(-1, 1, 1, 1, 1)", 19)
+    code = (corpus / "stacked_weights.py").read_text().replace("(w * torch", f"({edit.code} * torch")
+    (tmp_path / "stacked_weights.py").write_text(code)
+    (tmp_path / "stacked_weights.yaml").write_text((corpus / "stacked_weights.yaml").read_text())
+    sys.modules.pop("stacked_weights", None)
+    assert fs.inspect(tmp_path / "stacked_weights.yaml", allow_python=True).diagnostics == []  # the fix, applied
+    sys.modules.pop("stacked_weights", None)
 
 
 @pytest.mark.parametrize("imports, spelled, needs", [

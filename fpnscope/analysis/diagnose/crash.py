@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from fpnscope.analysis.diagnose.alignment import pad_fix
+from fpnscope.analysis.diagnose.broadcast import explain as explain_broadcast
+from fpnscope.analysis.diagnose.broadcast import misaligned, reshape_fix
 from fpnscope.analysis.diagnose.prose import finding
 from fpnscope.analysis.diagnose.rounding import explain_made, rounding_fixes
 from fpnscope.analysis.diagnose.spelling import missing_import, spelled
@@ -154,6 +156,13 @@ def crash_finding(failure: ForwardFailure, hw: tuple[int, int], coarsest: int, s
                 maps, dim, halvings(hw[dim - 2], 10))
             fixes += [f for f in rounding_fixes(maps) if f.file is None or not _library(f.file)]
             edit = _size_fix(failure)
+            fixes += [edit] if edit is not None and not _library(edit.file) else []
+        elif problem.rule == "broadcast" and misaligned(operands, dim) is not None:
+            # a (2,) weight meeting the columns of a (2, N, C, H, W) stack: the weight, a parameter or not
+            facts["explained"] = explain_broadcast(operands, dim)
+            source = failure.source
+            edit = (reshape_fix(operands, dim, op.op if op is not None else "", source.file, source.line,
+                                          source.text) if source else None)
             fixes += [edit] if edit is not None and not _library(edit.file) else []
         given = getattr(stage, "kwargs", {}).get("in_channels") if getattr(stage, "kind", "") == "python" else None
         if problem.rule == "channels" and given is not None and given != "auto":

@@ -95,7 +95,9 @@ def _forward_hint(facts: Facts, fixes: Sequence[Fix]) -> str:
         sizes = facts.get("sizes") or []
         if len(sizes) > 1:
             parts.insert(0, f"build {facts['module']} with {sizes[1]} input channels" + _channels_context(facts))
-    unpadded = facts.get("explained") and not any(isinstance(f, (PadInput, SetInput)) for f in fixes)
+    explained = facts.get("explained") or {}
+    unpadded = explained.get("input", True) and not any(isinstance(f, (PadInput, SetInput)) for f in fixes) \
+        and bool(explained)
     if unpadded and not any(isinstance(f, (EditCode, BuildWith)) for f in fixes):
         parts.append("no padded input makes this forward run (checked): resizing to the exact size is the fix")
     if facts.get("rule") in ("elements", "elements-multiple"):
