@@ -391,3 +391,18 @@ def test_grid_order_puts_input_and_backbone_axes_first():
     expected = list(itertools.product(["64x64", "32x48"], [[8, 16, 32, 64]], [16, 32]))
     assert [tuple(p.values.values()) for p in report.points] == expected
     assert [p.input for p in report.points] == [(1, 3, 64, 64)] * 2 + [(1, 3, 32, 48)] * 2
+
+
+def test_a_point_whose_forward_raised_is_an_error_row_without_partial_figures(cli, monkeypatch):
+    corpus = Path(__file__).parent / "usercode"
+    monkeypatch.syspath_prepend(str(corpus))
+    monkeypatch.delitem(sys.modules, "pooled_pan", raising=False)
+    result = cli("sweep", str(corpus / "pooled_pan.yaml"), "--allow-python", "--input", "800x1333,800x1344",
+                 "--grid", "neck.kwargs.out_channels=16,32", "--json")
+    assert result.exit_code == 1  # points failed
+    points = parse_json(result.stdout)["points"]
+    crashed = [p for p in points if p["input"][2:] == [800, 1333]]
+    # the counts stop at the crash: comparing them with whole models would mislead, so there are none
+    assert [(p["status"], p["params"], p["macs"]) for p in crashed] == [("error", None, None)] * 2
+    assert all(p["reason"] == "forward-error: add fails in neck (pooled_pan.py:21)" for p in crashed)
+    assert [p["status"] for p in points if p["input"][2:] == [800, 1344]] == ["ok", "ok"]

@@ -66,6 +66,11 @@ class SweepPoint:
         """The figures of one analysed point; the first error finding is its reason."""
         first = next((f for f in report.diagnostics if f.severity == "error"), None)
         inp = report.input
+        if report.stopped_at is not None:  # measured up to the crash only: no figures to set beside the others
+            return cls(index=index, values=values, status="error", input=(inp.batch, inp.channels, inp.height, inp.width),
+                       reason=f"{first.code}: {first.title or first.message}" if first is not None
+                       else f"the {report.stopped_at} raised",
+                       errors=sum(f.severity == "error" for f in report.diagnostics))
         return cls(
             index=index,
             values=values,
