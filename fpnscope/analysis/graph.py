@@ -29,7 +29,7 @@ from fpnscope.config.schema import PresetConfig
 from fpnscope.errors import BuildError
 from fpnscope.models.io import as_maps
 from fpnscope.reports.graph import GraphNode, GraphReport
-from fpnscope.spec import level_name
+from fpnscope.spec import is_power_of_two, level_name
 
 _PASS_MODULES = (nn.ReLU, nn.SiLU, nn.GELU, nn.Identity, nn.Sigmoid, nn.Dropout, nn.Dropout2d, nn.Hardswish)
 _RESIZE_OPS = {"upsample_nearest2d": "upsample nearest", "upsample_bilinear2d": "upsample bilinear",
@@ -89,7 +89,7 @@ class GraphTracer(TorchDispatchMode):
     def _level(self, tensor: Tensor, prefix: str) -> str:
         stride = stride_of_shape(self.hw, tuple(tensor.shape))
         # a map one pixel off its level (31×31 where P3 is 32×32) is on no level: no "Ps17"
-        return level_name(prefix, stride) if stride and not stride & (stride - 1) else ""
+        return level_name(prefix, stride) if stride and is_power_of_two(stride) else ""
 
     def _add(self, kind: str, role: str, label: str, tensor: Tensor, inputs: list[int], prefix: str = "P") -> int:
         shape = tuple(int(d) for d in tensor.shape)

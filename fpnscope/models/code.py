@@ -70,14 +70,19 @@ def meta_twin(module: nn.Module) -> nn.Module:
     return copy.deepcopy(module, memo)
 
 
-def _arguments(factory: Any, kwargs: dict[str, Any], in_specs: Sequence[LevelSpec], stage: str) -> dict[str, Any]:
+def _parameters(factory: Any) -> Mapping[str, inspect.Parameter] | None:
+    """The factory's parameters, None when it has no signature (some builtins and C types)."""
+    try:
+        return inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return None
+
+
+def _arguments(parameters: Mapping[str, inspect.Parameter] | None, kwargs: dict[str, Any],
+               in_specs: Sequence[LevelSpec], stage: str) -> dict[str, Any]:
     """The factory's keyword arguments with the convention applied (see the module's docstring)."""
     out = dict(kwargs)
-    parameters: Mapping[str, inspect.Parameter]
-    try:
-        parameters = inspect.signature(factory).parameters
-    except (TypeError, ValueError):  # some builtins and C types have no signature
-        parameters = {}
+    parameters = parameters or {}
     if in_specs and "in_channels" in parameters and "in_channels" not in out:
         out["in_channels"] = "auto"  # a factory that takes in_channels is told them
     if out.get("in_channels") == "auto":
@@ -99,8 +104,9 @@ def user_module(
     factory = import_target(target, [p for p in (context.base_dir, Path.cwd()) if p], stage) if isinstance(target, str) else target
     if not callable(factory):
         raise BuildError(f"{stage}.target: '{target_title(target)}' is not callable", key=f"{stage}.target")
-    arguments = _arguments(factory, kwargs, in_specs, stage)
-    _check_keywords(factory, arguments, stage)
+    parameters = _parameters(factory)
+    arguments = _arguments(parameters, kwargs, in_specs, stage)
+    _check_keywords(factory, parameters, arguments, stage)
     module = factory(**arguments)
     if not isinstance(module, nn.Module):
         raise BuildError(f"{stage}.target: {target_title(target)} returned {type(module).__name__}, not a torch.nn.Module",
@@ -108,11 +114,10 @@ def user_module(
     return module
 
 
-def _check_keywords(factory: Any, arguments: Mapping[str, Any], stage: str) -> None:
+def _check_keywords(factory: Any, parameters: Mapping[str, inspect.Parameter] | None, arguments: Mapping[str, Any],
+                    stage: str) -> None:
     """A keyword the factory does not take is a typo in ``kwargs``: say which it takes."""
-    try:
-        parameters = inspect.signature(factory).parameters
-    except (TypeError, ValueError):
+    if parameters is None:
         return
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         return

@@ -18,8 +18,9 @@ from types import ModuleType
 _LOADED: dict[str, tuple[Path, int]] = {}  # module name -> (its file, the file's mtime when imported)
 
 
-def _installed(path: Path) -> bool:
-    return any(part in ("site-packages", "dist-packages") for part in path.parts)
+def installed(path: str | Path) -> bool:
+    """Code installed as a library (not the user's to edit, nor to import again)."""
+    return any(part in ("site-packages", "dist-packages") for part in Path(path).parts)
 
 
 def _file(module: ModuleType) -> Path | None:
@@ -39,18 +40,18 @@ def import_fresh(name: str, search: Sequence[str]) -> ModuleType:
     top = name.partition(".")[0]
     held = sys.modules.get(top)
     held_file = _file(held) if held is not None else None
-    if held_file is not None and not _installed(held_file):
+    if held_file is not None and not installed(held_file):
         spec = importlib.machinery.PathFinder.find_spec(top, [*search, *sys.path])
         origin = Path(spec.origin).resolve() if spec is not None and spec.origin else None
         if origin is not None and origin != held_file:
             _drop(top)  # the name now means another file (another folder's myneck.py)
     module = sys.modules.get(name)
     file = _file(module) if module is not None else None
-    if file is not None and not _installed(file) and name in _LOADED and _LOADED[name] != (file, _mtime(file)):
+    if file is not None and not installed(file) and name in _LOADED and _LOADED[name] != (file, _mtime(file)):
         _drop(name)  # edited since it was imported
     module = importlib.import_module(name)
     file = _file(module)
-    if file is not None and not _installed(file) and name not in _LOADED:
+    if file is not None and not installed(file) and name not in _LOADED:
         _LOADED[name] = (file, _mtime(file))
     return module
 

@@ -84,8 +84,8 @@ def inspect_tables(report: InspectReport) -> list[PlainTable]:
             if report.memory is not None else (None, None, None))]],
     )
     tables = [levels, run, costs, per_level, *([rois] if report.roi_costs else []), *size_tables(report), findings]
-    notes = [note for note in (report.device.note, *report.notes) if note]
-    if notes:  # how the model was built, and what of it was left out
+    notes = report.all_notes
+    if notes:
         tables.insert(2, PlainTable("Notes", ["note"], [[note] for note in notes]))
     corrected = report.corrected
     if corrected:

@@ -196,7 +196,7 @@ def view(report: InspectReport, strict: bool = False) -> Group:
     head.append(f" · {d.used} device")
     if d.used == "meta":
         head.append(" (shapes only, no compute)", style="dim")
-    for note in [d.note, *report.notes] if d.note else report.notes:  # how it was built, what was left out
+    for note in report.all_notes:
         head.append(f"\nnote: {note}", style="yellow")
     parts: list[Any] = [_levels("Backbone levels", report, "backbone"), _levels("Pyramid levels", report, "neck")]
     parts.insert(0, head)

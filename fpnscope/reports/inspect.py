@@ -211,6 +211,11 @@ class InspectReport(Displayable):
         return self._per_stage("elementwise")
 
     @property
+    def all_notes(self) -> list[str]:
+        """The device's note (a fallback), then how the model was built and what was left out."""
+        return [note for note in (self.device.note, *self.notes) if note]
+
+    @property
     def corrected(self) -> dict[str, Any] | None:
         """Every finding's mechanical fix merged into one YAML fragment to paste, or None."""
         return merge_fixes(self.diagnostics)

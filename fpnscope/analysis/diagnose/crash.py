@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import math
-from pathlib import Path
 from typing import Any
 
 from fpnscope.analysis.diagnose.alignment import pad_fix
@@ -18,7 +17,9 @@ from fpnscope.analysis.diagnose.broadcast import misaligned, reshape_fix
 from fpnscope.analysis.diagnose.prose import finding
 from fpnscope.analysis.diagnose.rounding import explain_made, rounding_fixes
 from fpnscope.analysis.diagnose.spelling import missing_import, spelled
+from fpnscope.analysis.measure.construction import called
 from fpnscope.analysis.measure.forward import ForwardFailure
+from fpnscope.models.imports import installed
 from fpnscope.reports.findings import EditCode, Finding, Fix, SetKeys
 
 _DIM_NAMES = {2: "rows", 3: "columns", 1: "channels"}
@@ -68,8 +69,7 @@ def _operand_nodes(source_text: str, count: int) -> list[ast.expr] | None:
         if isinstance(node, ast.BinOp) and count == 2:
             return [node.left, node.right]
         if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], (ast.List, ast.Tuple)):
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            if name in ("cat", "concat", "concatenate", "stack") and len(node.args[0].elts) == count:
+            if called(node) in ("cat", "concat", "concatenate", "stack") and len(node.args[0].elts) == count:
                 return list(node.args[0].elts)
     return None
 
@@ -154,16 +154,16 @@ def crash_finding(failure: ForwardFailure, hw: tuple[int, int], coarsest: int, s
             maps = [o for o in operands if o.made != "parameter"]
             facts["explained"] = explain_sizes(hw[dim - 2], problem.sizes) or explain_made(
                 maps, dim, halvings(hw[dim - 2], 10))
-            fixes += [f for f in rounding_fixes(maps) if f.file is None or not _library(f.file)]
+            fixes += [f for f in rounding_fixes(maps) if f.file is None or not installed(f.file)]
             edit = _size_fix(failure)
-            fixes += [edit] if edit is not None and not _library(edit.file) else []
+            fixes += [edit] if edit is not None and not installed(edit.file) else []
         elif problem.rule == "broadcast" and misaligned(operands, dim) is not None:
             # a (2,) weight meeting the columns of a (2, N, C, H, W) stack: the weight, a parameter or not
             facts["explained"] = explain_broadcast(operands, dim)
             source = failure.source
             edit = (reshape_fix(operands, dim, op.op if op is not None else "", source.file, source.line,
                                           source.text) if source else None)
-            fixes += [edit] if edit is not None and not _library(edit.file) else []
+            fixes += [edit] if edit is not None and not installed(edit.file) else []
         given = getattr(stage, "kwargs", {}).get("in_channels") if getattr(stage, "kind", "") == "python" else None
         if problem.rule == "channels" and given is not None and given != "auto":
             fixes.append(SetKeys({failure.stage: {"kwargs": {"in_channels": "auto"}}}))
@@ -173,8 +173,3 @@ def crash_finding(failure: ForwardFailure, hw: tuple[int, int], coarsest: int, s
     if pad_fix(hw, coarsest).patch["input"] != {"height": hw[0], "width": hw[1]}:
         fixes.append(pad_fix(hw, coarsest))  # each is proposed only once the analysis with it has run (verify)
     return finding("forward-error", "error", level, facts, fixes)
-
-
-def _library(file: str) -> bool:
-    """Code installed as a library: its lines are not the user's to change."""
-    return any(part in ("site-packages", "dist-packages") for part in Path(file).parts)

@@ -33,6 +33,16 @@ def _imports(file: str, mtime: int) -> dict[str, str]:
     return names
 
 
+def _names(file: str | None) -> dict[str, str]:
+    """The names ``file`` imports, read again when it changed since (the cache is keyed by mtime)."""
+    if file is None:
+        return {}
+    try:
+        return _imports(file, Path(file).stat().st_mtime_ns)
+    except OSError:
+        return {}
+
+
 def spelled(file: str | None, qualified: str) -> str:
     """``qualified`` (``torch.nn.functional.interpolate``) as ``file`` can write it: through the
     shortest name its imports give, else as ``F.interpolate`` / ``nn.X`` with the import to add.
@@ -40,12 +50,7 @@ def spelled(file: str | None, qualified: str) -> str:
     >>> spelled(None, "torch.nn.functional.interpolate")
     'F.interpolate'
     """
-    names: dict[str, str] = {}
-    if file is not None:
-        try:
-            names = _imports(file, Path(file).stat().st_mtime_ns)
-        except OSError:
-            names = {}
+    names = _names(file)
     best: str | None = None
     for name, target in names.items():
         if qualified == target:
@@ -64,12 +69,7 @@ def spelled(file: str | None, qualified: str) -> str:
 
 def missing_import(file: str | None, code: str) -> str | None:
     """The import a proposed ``code`` needs that ``file`` lacks (``import torch.nn.functional as F``)."""
-    names = {}
-    if file is not None:
-        try:
-            names = _imports(file, Path(file).stat().st_mtime_ns)
-        except OSError:
-            names = {}
+    names = _names(file)
     if code.startswith("F.") and "F" not in names:
         return "import torch.nn.functional as F"
     if code.startswith("nn.") and "nn" not in names:

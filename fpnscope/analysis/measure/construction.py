@@ -40,11 +40,13 @@ def _owner(modules: Mapping[str, nn.Module], path: str) -> tuple[str, str] | Non
     return None
 
 
-def _calls_of(node: ast.AST, cls: str) -> list[ast.Call]:
-    def name(func: ast.expr) -> str:
-        return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+def called(call: ast.Call) -> str:
+    """The name a call calls: ``Conv2d`` of ``nn.Conv2d(...)``, ``cat`` of ``torch.cat(...)``."""
+    return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
 
-    return [n for n in ast.walk(node) if isinstance(n, ast.Call) and name(n.func) == cls]
+
+def _calls_of(node: ast.AST, cls: str) -> list[ast.Call]:
+    return [n for n in ast.walk(node) if isinstance(n, ast.Call) and called(n) == cls]
 
 
 def constructed_at(modules: Mapping[str, nn.Module], path: str) -> Construction | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from torch import Tensor, nn
 
@@ -13,7 +13,8 @@ from fpnscope.analysis.measure.construction import Construction, constructed_at
 from fpnscope.analysis.measure.geometry import stride_of_shape
 from fpnscope.analysis.measure.modules import describe
 from fpnscope.analysis.measure.provenance import IMAGE, Provenance
-from fpnscope.spec import level_name
+from fpnscope.analysis.measure.receptive import pair
+from fpnscope.spec import is_power_of_two, level_name
 
 _RESIZES = ("upsample", "_upsample", "interpolate", "grid_sampler")
 _DOWNSAMPLERS = (nn.MaxPool2d, nn.AvgPool2d, nn.Conv2d)
@@ -50,17 +51,13 @@ class Operand:
     maker: Maker | None = field(default=None, compare=False)
 
 
-def _pair(value: Any) -> tuple[int, int]:
-    return (int(value[0]), int(value[1])) if isinstance(value, (tuple, list)) else (int(value), int(value))
-
-
 def _maker(module: nn.Module, given: tuple[int, ...], modules: Mapping[str, nn.Module], path: str) -> Maker | None:
     """The sizes of a pooling or strided conv layer: the ones whose output size is rounded."""
-    if not isinstance(module, _DOWNSAMPLERS) or _pair(module.stride) == (1, 1) or isinstance(module.padding, str):
+    if not isinstance(module, _DOWNSAMPLERS) or pair(module.stride) == (1, 1) or isinstance(module.padding, str):
         return None
     dilation = getattr(module, "dilation", 1)
-    return Maker(type(module).__name__, _pair(module.kernel_size), _pair(module.stride), _pair(module.padding),
-                 _pair(dilation), bool(getattr(module, "ceil_mode", False)), given, constructed_at(modules, path))
+    return Maker(type(module).__name__, pair(module.kernel_size), pair(module.stride), pair(module.padding),
+                 pair(dilation), bool(getattr(module, "ceil_mode", False)), given, constructed_at(modules, path))
 
 
 def _level(hw: tuple[int, int], shape: tuple[int, ...], prefix: str) -> tuple[str | None, int | None]:
@@ -69,7 +66,7 @@ def _level(hw: tuple[int, int], shape: tuple[int, ...], prefix: str) -> tuple[st
     # (B, heads, N, N) attention score whose N tokens happen to equal the input's side (LeViT at 256);
     # nor is a stride that is not a power of two: a map one pixel off its level (240 / 16 = 15) is
     # on no level, and naming it "Ps15" would invent one
-    if not stride or stride <= 1 or stride & (stride - 1):
+    if not stride or stride <= 1 or not is_power_of_two(stride):
         return None, None
     return level_name(prefix, stride), stride
 

@@ -60,7 +60,8 @@ class Field:
         return None if self.whole else math.ceil(self.side - 1e-9)
 
 
-def _pair(value: Any, default: int = 1) -> tuple[int, int]:
+def pair(value: Any, default: int = 1) -> tuple[int, int]:
+    """A layer's size along rows and columns, from an int or a pair: ``(3, 3)`` for 3."""
     if value is None or value == []:
         return (default, default)
     if isinstance(value, (list, tuple)):
@@ -117,14 +118,14 @@ class ReceptiveFields:
         first, field = fields[0]
         if op == "convolution" and isinstance(args[1], Tensor) and args[0] is first:
             kernel = max(int(k) for k in args[1].shape[2:]) if args[1].dim() > 2 else 1
-            stride, dilation, transposed = max(_pair(args[3])), max(_pair(args[5])), bool(args[6])
+            stride, dilation, transposed = max(pair(args[3])), max(pair(args[5])), bool(args[6])
             if transposed:  # each output reads ceil(k / s) inputs, and the grid gets finer
                 return Field(field.side + (math.ceil(kernel / stride) - 1) * field.jump, field.jump / stride, field.whole)
             return field.grown(kernel, stride, dilation)
         if op in _POOLS and args[0] is first:
-            kernel = max(_pair(args[1]))
-            stride = max(_pair(args[2] if len(args) > 2 else None, kernel))
-            dilation = max(_pair(args[4])) if op.startswith("max") and len(args) > 4 else 1
+            kernel = max(pair(args[1]))
+            stride = max(pair(args[2] if len(args) > 2 else None, kernel))
+            dilation = max(pair(args[4])) if op.startswith("max") and len(args) > 4 else 1
             return field.grown(kernel, stride, dilation)
         if op in ("_adaptive_avg_pool2d", "adaptive_max_pool2d", "_adaptive_avg_pool3d"):
             size_in, size_out = _spatial(first), _spatial(_first_tensor(out))
@@ -143,7 +144,7 @@ class ReceptiveFields:
         if op == "pixel_shuffle":
             return Field(field.side, field.jump / int(args[1]), field.whole)
         if op == "im2col":
-            return field.grown(max(_pair(args[1])), max(_pair(args[4])), max(_pair(args[2])))
+            return field.grown(max(pair(args[1])), max(pair(args[4])), max(pair(args[2])))
         if op == "slice" and first.dim() == 4 and len(args) > 4 and int(args[1]) in (2, 3, -1, -2) and int(args[4]) > 1:
             return Field(field.side, field.jump * int(args[4]), field.whole)  # a strided slice (YOLOv5's Focus)
         if op in _REDUCTIONS and _reduces_space(first, args):
